@@ -18,9 +18,10 @@ def connect_engine() -> docker.DockerClient:
 
     Podman works through its docker-compatible socket: point DOCKER_HOST at it
     (e.g. unix:///run/user/1000/podman/podman.sock, or a rootful `podman system service --time=0 URL`).
-    Its containers.conf may need two settings: `default_ulimits` within this host's hard limits where root
+    Its containers.conf may need three settings: `default_ulimits` within this host's hard limits where root
     lacks CAP_SYS_RESOURCE (inside another container: "error setting rlimit ... operation not permitted"),
-    and a short `exit_command_delay` (default 300 s, one conmon process per finished command meanwhile).
+    a short `exit_command_delay` (default 300 s, one conmon process per finished command meanwhile), and
+    `runtime = "runc"` on hosts with hybrid cgroups, where the default runtime crun starts no container.
     `init=True` needs catatonit on the podman host.
     """
     url = os.environ.get("DOCKER_HOST", DEFAULT_ENGINE_URL)

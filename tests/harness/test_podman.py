@@ -43,6 +43,9 @@ PODMAN_OWN_NPROC = 32_768
 """Podman lowers its own RLIMIT_NPROC to this at start; a container cannot be given more."""
 
 
+HYBRID_CGROUP2_MOUNT = "/sys/fs/cgroup/unified"
+"""Where hosts with hybrid cgroups (v1 controllers plus a cgroup2 hierarchy) mount the cgroup2 part."""
+
 EXEC_RECORD_KEPT_S = 10
 """How long podman keeps a finished exec's record, and a conmon process for it (default 300 s: thousands of
 processes under many short commands). DockerSandbox reads an exec's exit code as soon as its output ends."""
@@ -54,17 +57,44 @@ def _hard_limit(kind: int, cap: int) -> int:
     return cap if hard == resource.RLIM_INFINITY else min(hard, cap)
 
 
-def _containers_conf() -> str:
-    """Returns a containers.conf whose container rlimits this machine can grant, with short exec records.
+def _cgroup_mounts() -> dict[str, str]:
+    """Returns mount point -> file system type of this host's cgroup mounts."""
+    mounts = {}
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        _, point, kind, *_ = line.split()
+        if kind in ("cgroup", "cgroup2"):
+            mounts[point] = kind
+    return mounts
 
-    Podman's defaults exceed the hard limits of a root without CAP_SYS_RESOURCE (e.g. inside another
-    container), and then no container starts ("error setting rlimit ...: operation not permitted").
+
+def _oci_runtime() -> str | None:
+    """Returns the OCI runtime podman must use here: "runc" on hybrid cgroups, None for podman's default.
+
+    On a host that mounts cgroup v1 controllers plus a cgroup2 at /sys/fs/cgroup/unified, podman's default
+    runtime crun refuses every container ("cgroups in hybrid mode not supported"); runc runs them.
+    """
+    mounts = _cgroup_mounts()
+    if mounts.get(HYBRID_CGROUP2_MOUNT) != "cgroup2" or mounts.get("/sys/fs/cgroup") == "cgroup2":
+        return None
+    if shutil.which("runc") is None:
+        pytest.fail("this host has hybrid cgroups, where podman needs runc: apt-get install runc")
+    return "runc"
+
+
+def _containers_conf() -> str:
+    """Returns a containers.conf whose containers this machine can start, with short exec records.
+
+    Podman's default rlimits exceed the hard limits of a root without CAP_SYS_RESOURCE (e.g. inside another
+    container), and then no container starts ("error setting rlimit ...: operation not permitted"); on
+    hybrid cgroups the runtime must be runc (see _oci_runtime).
     """
     nofile = _hard_limit(resource.RLIMIT_NOFILE, PODMAN_DEFAULT_RLIMIT)
     nproc = _hard_limit(resource.RLIMIT_NPROC, PODMAN_OWN_NPROC)
+    runtime = _oci_runtime()
     return (
         f'[containers]\ndefault_ulimits = ["nofile={nofile}:{nofile}", "nproc={nproc}:{nproc}"]\n'
         f"[engine]\nexit_command_delay = {EXEC_RECORD_KEPT_S}\n"
+        + (f'runtime = "{runtime}"\n' if runtime else "")
     )
 
 
