@@ -59,6 +59,13 @@ class EvalConfig:
     max_model_len: int | None = field(
         default=None, metadata={"help": "policy vllm: context length of the engine (None: the model's)"}
     )
+    gpu_memory_utilization: float | None = field(
+        default=None,
+        metadata={
+            "help": "policy vllm: share of the GPU (on the CPU build: of the NUMA node) the engine takes "
+            "(None: on a GPU vLLM's default, on the CPU a KV cache sized for max-model-len x batch-size)"
+        },
+    )
     dtype: str = field(default="auto", metadata={"help": "policy vllm/transformers: weights' dtype"})
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling mass"})
@@ -72,20 +79,33 @@ class EvalConfig:
     batch_size: int = field(
         default=8, metadata={"help": "oracle/e2e: instances whose prompts go to the policy together"}
     )
+    verbose: bool = field(
+        default=False, metadata={"help": "show vLLM's, transformers' and torch's own logs and warnings"}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation CLI; return the process exit code (1 when an instance fails validation)."""
+    from agents.policies import PolicyStartError
     from harness.errors import HarnessError
     from harness.sandbox import SandboxError
     from srl_swe.eval_gold import run_gold
     from srl_swe.eval_policy import PolicyEvalError, run_policy_mode
+    from srl_swe.framework_logs import quiet_frameworks
     from srl_swe.models import ModelNotFoundError
 
     try:
         config = parse_config(EvalConfig, argv, "python -m srl_swe.eval", __doc__.splitlines()[0])
+        quiet_frameworks(verbose=config.verbose)
         return run_gold(config) if config.mode == "gold" else run_policy_mode(config)
-    except (ConfigError, HarnessError, SandboxError, ModelNotFoundError, PolicyEvalError) as error:
+    except (
+        ConfigError,
+        HarnessError,
+        SandboxError,
+        ModelNotFoundError,
+        PolicyEvalError,
+        PolicyStartError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agents.policies import Policy
+from agents.policies import Policy, close_policy
 from harness.evaluation import write_json_atomic
 
 if TYPE_CHECKING:
@@ -47,15 +47,20 @@ def run_policy_mode(config: EvalConfig, policy: Policy | None = None) -> int:
     )
     episodes: dict = {}
     if todo:
+        owned = policy is None
         policy = policy or build_policy(config)
         make = _oracle_batch if config.mode == "oracle" else _e2e_batch
-        for start in range(0, len(todo), max(1, config.batch_size)):
-            batch = todo[start : start + max(1, config.batch_size)]
-            for instance_id, patch, record in make(batch, policy, config, root, name):
-                if patch is not None:
-                    predictions[instance_id] = patch
-                    append_prediction(root / PREDICTIONS_FILE, instance_id, name, patch)
-                episodes[instance_id] = record
+        try:
+            for start in range(0, len(todo), max(1, config.batch_size)):
+                batch = todo[start : start + max(1, config.batch_size)]
+                for instance_id, patch, record in make(batch, policy, config, root, name):
+                    if patch is not None:
+                        predictions[instance_id] = patch
+                        append_prediction(root / PREDICTIONS_FILE, instance_id, name, patch)
+                    episodes[instance_id] = record
+        finally:
+            if owned:
+                close_policy(policy)  # before grading: the engine's memory and cores go back
     run = evaluate(
         instances,
         predictions,
@@ -110,7 +115,14 @@ def build_policy(config: EvalConfig) -> Policy:
         )
     model = resolve_model(config.model)
     if config.policy == "vllm":
-        options = {"dtype": config.dtype, "seed": config.seed, "max_model_len": config.max_model_len}
+        options = {
+            "dtype": config.dtype,
+            "seed": config.seed,
+            "max_model_len": config.max_model_len,
+            "max_num_seqs": max(1, config.batch_size),
+        }
+        if config.gpu_memory_utilization is not None:
+            options["gpu_memory_utilization"] = config.gpu_memory_utilization
         return make_policy("vllm", model, sampling=sampling, **options)
     return make_policy("transformers", model, sampling=sampling, dtype=config.dtype)
 

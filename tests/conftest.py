@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import gc
-import os
 
 import pytest
-
-# vLLM's CPU backend reserves this many GiB for the KV cache; 1 is plenty for the tiny model.
-os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +17,11 @@ def tiny_model_dir() -> str:
 
 @pytest.fixture(scope="session")
 def vllm_engine(tiny_model_dir: str):
-    """One in-process vLLM engine on the tiny model, shut down at the end of the session."""
-    from vllm import LLM
+    """One in-process vLLM engine on the tiny model, started as the policies start theirs (memory sized for
+    this machine), shut down at the end of the session."""
+    from agents.policies.vllm_policy import start_engine
 
-    engine = LLM(model=tiny_model_dir, dtype="float32", enforce_eager=True, seed=0, max_model_len=2048)
+    engine = start_engine(tiny_model_dir, dtype="float32", enforce_eager=True, seed=0, max_model_len=2048)
     yield engine
     engine.llm_engine.engine_core.shutdown()
     del engine

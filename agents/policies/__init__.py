@@ -9,11 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.policies.base import Conversation, Policy, SamplingConfig
+from agents.policies.base import Conversation, Policy, PolicyStartError, SamplingConfig
 
 POLICY_KINDS = ("vllm", "openai", "transformers")
 
-__all__ = ["POLICY_KINDS", "Conversation", "Policy", "SamplingConfig", "make_policy"]
+__all__ = [
+    "POLICY_KINDS",
+    "Conversation",
+    "Policy",
+    "PolicyStartError",
+    "SamplingConfig",
+    "close_policy",
+    "make_policy",
+]
+
+
+def close_policy(policy: Policy) -> None:
+    """Release what ``policy`` holds (e.g. the vLLM engine it started), for backends that hold anything;
+    returns None."""
+    close = getattr(policy, "close", None)
+    if close is not None:
+        close()
 
 
 def make_policy(

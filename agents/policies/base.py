@@ -19,6 +19,10 @@ Conversation = list[dict[str, str]]
 logger = logging.getLogger("agents.policies")
 
 
+class PolicyStartError(RuntimeError):
+    """A policy backend that cannot start here (e.g. too little memory for its engine); one line."""
+
+
 @dataclass(frozen=True)
 class SamplingConfig:
     """How completions are sampled; the defaults are the paper's rollout settings (temperature 1.0)."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agents.policies.base import Conversation, SamplingConfig, warn_too_long
+from agents.policies.base import Conversation, PolicyStartError, SamplingConfig, warn_too_long
+
+DEFAULT_SEQUENCES = 8
+"""Sequences an engine is sized for when the caller does not say (``max_num_seqs``)."""
 
 
 class VLLMPolicy:
@@ -13,7 +16,8 @@ class VLLMPolicy:
 
     Pass ``engine`` to share an existing ``vllm.LLM`` (e.g. the one TRL's colocate mode or a test session
     holds); otherwise one is started on ``model`` with ``engine_kwargs`` (e.g. ``max_model_len``,
-    ``dtype``, ``gpu_memory_utilization``). Every conversation of a call is scheduled in one ``LLM.chat``
+    ``dtype``, ``max_num_seqs``, ``gpu_memory_utilization``), its memory sized for this hardware by
+    :func:`start_engine`. Every conversation of a call is scheduled in one ``LLM.chat``
     call, so vLLM batches them.
     """
 
@@ -25,12 +29,11 @@ class VLLMPolicy:
         sampling: SamplingConfig | None = None,
         **engine_kwargs: Any,
     ) -> None:
+        self._owns_engine = engine is None
         if engine is None:
             if model is None:
                 raise ValueError("VLLMPolicy needs a model (path or hub id) or an existing engine")
-            from vllm import LLM
-
-            engine = LLM(model=model, **engine_kwargs)
+            engine = start_engine(model, **engine_kwargs)
         self.engine = engine
         self.sampling = sampling or SamplingConfig()
         self._tokenizer = engine.get_tokenizer()
@@ -63,7 +66,41 @@ class VLLMPolicy:
             results[index] = [sample.text for sample in output.outputs]
         return results
 
+    def close(self) -> None:
+        """Shut down the engine this policy started (a shared one is left running); returns None.
+
+        vLLM's engine runs in child processes that a finishing Python process waits for: without this, a
+        command that is done hangs at exit."""
+        if self._owns_engine:
+            self.engine.llm_engine.engine_core.shutdown()
+            self._owns_engine = False
+
     def prompt_tokens(self, conversation: Conversation) -> int:
         """Return how many tokens the conversation's chat prompt (generation prompt included) has."""
         encoded = self._tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True)
         return len(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
+
+
+def start_engine(model: str, **engine_kwargs: Any) -> Any:
+    """Return a ``vllm.LLM`` on ``model`` whose memory fits this machine (see
+    :mod:`agents.policies.vllm_memory`; memory arguments given in ``engine_kwargs`` win). Raises
+    PolicyStartError, in one line, when the engine cannot start."""
+    from vllm import LLM
+
+    from agents.policies.vllm_memory import engine_memory_kwargs
+
+    if not {"kv_cache_memory_bytes", "gpu_memory_utilization"} & engine_kwargs.keys():
+        engine_kwargs |= engine_memory_kwargs(
+            model,
+            max_model_len=engine_kwargs.get("max_model_len"),
+            sequences=engine_kwargs.get("max_num_seqs") or DEFAULT_SEQUENCES,
+            dtype=engine_kwargs.get("dtype", "auto"),
+        )
+    try:
+        return LLM(model=model, **engine_kwargs)
+    except Exception as error:  # vLLM reports the cause from its engine process, above this line
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise PolicyStartError(
+            f"vLLM could not start on {model} ({first[:200]}); if memory is short, lower --max-model-len "
+            "or --batch-size, or set --gpu-memory-utilization (GPU) / VLLM_CPU_KVCACHE_SPACE=<GiB> (CPU)"
+        ) from None

@@ -35,6 +35,8 @@ from typing import Any
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
+from agents.policies.vllm_memory import size_cpu_kv_cache_for_process
+
 logger = logging.getLogger(__name__)
 
 # Keys of the batch dict that GRPOTrainer builds for a text-only model, by how their second axis is padded.
@@ -154,8 +156,16 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
 
     args: DynamicSamplingGRPOConfig
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, model: Any, reward_funcs: Any, args: DynamicSamplingGRPOConfig, **kwargs: Any) -> None:
+        if args.use_vllm and args.vllm_mode == "colocate":
+            # TRL starts the colocated engine with gpu_memory_utilization only; on the CPU build that share
+            # of the NUMA node is more than a machine running the trainer can give: size the KV cache here.
+            size_cpu_kv_cache_for_process(
+                model if isinstance(model, str) else model.name_or_path,
+                max_model_len=args.vllm_max_model_length,
+                sequences=args.per_device_train_batch_size * args.steps_per_generation,
+            )
+        super().__init__(model, reward_funcs, args=args, **kwargs)
         if self.args.dynamic_sampling:
             local_rows = self.args.per_device_train_batch_size * self.args.steps_per_generation
             if local_rows % self.num_generations:

@@ -100,7 +100,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_steps": 8,
         "save_steps": 1,
         "save_total_limit": 2,
-        "vllm_gpu_memory_utilization": 0.1,
         "seed": 0,
     },
 }

@@ -4,7 +4,6 @@ talks to a real `vllm serve` (vLLM's OpenAI-compatible server) started for this 
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -77,8 +76,8 @@ def vllm_server(tiny_model_dir: str) -> Iterator[str]:
     command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", tiny_model_dir]
     command += ["--host", "127.0.0.1", "--port", str(port), "--served-model-name", "tiny"]
     command += ["--dtype", "float32", "--enforce-eager", "--max-model-len", "2048", "--seed", "0"]
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command += ["--kv-cache-memory-bytes", "1G"]  # as README says: vLLM-CPU's default share does not fit
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + SERVER_START_LIMIT_S

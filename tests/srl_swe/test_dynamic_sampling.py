@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from itertools import islice
@@ -122,7 +121,6 @@ def train_two_steps(out: Path, model_dir: str) -> None:
         save_strategy="no",
         use_vllm=True,
         vllm_mode="colocate",
-        vllm_gpu_memory_utilization=0.1,
         dynamic_sampling_epsilon=0.0,
         seed=0,
     )
@@ -143,7 +141,6 @@ def test_flat_groups_are_replaced_by_fresh_draws_in_real_training(
     done = subprocess.run(
         [sys.executable, "-m", "tests.srl_swe.test_dynamic_sampling", str(tmp_path), tiny_model_dir],
         cwd=REPO,
-        env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"},
         capture_output=True,
         text=True,
         timeout=600,

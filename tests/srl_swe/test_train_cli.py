@@ -65,7 +65,7 @@ def _train(*argv: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "srl_swe.train", *argv],
         cwd=REPO,
-        env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200"},
         capture_output=True,
         text=True,
         timeout=600,

