@@ -29,7 +29,7 @@ def test_an_action_longer_than_the_space_admits_is_refused(make_env) -> None:
         ("echo 'unclosed", "unexpected EOF"),
         ("if then fi", "syntax error"),
         ("qwertyuiop --frobnicate", "command not found"),
-        ("str_replace_editor explode /testbed/x.py", "explode"),
+        ("str_replace_editor explode /testbed/README.md", "explode"),
     ],
 )
 def test_junk_actions_run_and_return_the_shell_error(env, action, says) -> None:

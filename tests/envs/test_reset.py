@@ -30,7 +30,7 @@ def test_warm_reset_restores_the_base_commit_after_edits_commits_and_new_files(e
     )
     assert observation == f"{instance.base_commit}\n/testbed\nunset\n"
     undo, *_ = env.step("str_replace_editor undo_edit /testbed/README.md")
-    assert "There is no edit of /testbed/README.md to undo." in undo
+    assert "No edit history found for /testbed/README.md." in undo
 
 
 def test_warm_reset_kills_what_the_last_episode_left_running(env) -> None:
