@@ -12,6 +12,7 @@ FAIL_TO_PASS files; the full list stays in `extra["PASS_TO_PASS_full"]`), as SWE
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from importlib import resources
@@ -36,6 +37,8 @@ _REQUIRED_FIELDS = {
     SWE_SMITH: _COMMON_REQUIRED,
 }
 _ROW_FILE_SUFFIXES = (".json", ".jsonl", ".parquet")
+_REPEATS_NAMED = 3
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -229,7 +232,7 @@ def load_instances(
         rows = _packaged_demo_rows()
     else:
         rows = _rows_from_hub(task_set)
-    instances = _unique(TaskInstance.from_row(row, task, source=source) for source, row in rows)
+    instances = _unique((source, TaskInstance.from_row(row, task, source=source)) for source, row in rows)
     if instance_ids is not None:
         instances = _select(instances, instance_ids, task)
     if image_map is not None:
@@ -239,15 +242,33 @@ def load_instances(
     return instances
 
 
-def _unique(instances: Iterable[TaskInstance]) -> list[TaskInstance]:
-    seen: set[str] = set()
-    result = []
-    for instance in instances:
-        if instance.instance_id in seen:
-            raise InstanceRowError(f"instance {instance.instance_id} appears more than once in the task set")
-        seen.add(instance.instance_id)
-        result.append(instance)
-    return result
+def _unique(instances: Iterable[tuple[str, TaskInstance]]) -> list[TaskInstance]:
+    """Return each instance once, in first-seen order: a row repeating an earlier one exactly is dropped (one
+    warning names them all); two different rows with one instance id raise InstanceRowError naming both."""
+    first: dict[str, tuple[str, TaskInstance]] = {}
+    repeats: list[str] = []
+    for source, instance in instances:
+        if instance.instance_id not in first:
+            first[instance.instance_id] = (source, instance)
+            continue
+        earlier_source, earlier = first[instance.instance_id]
+        if instance != earlier:
+            old, new = earlier.to_row(), instance.to_row()
+            fields_differing = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+            raise InstanceRowError(
+                f"instance {instance.instance_id} appears twice with different rows: {earlier_source} and "
+                f"{source} (differing in {', '.join(fields_differing)})"
+            )
+        repeats.append(f"{source} repeats {earlier_source}")
+    if repeats:
+        more = f"; and {len(repeats) - _REPEATS_NAMED} more" if len(repeats) > _REPEATS_NAMED else ""
+        logger.warning(
+            "%d repeated instance row(s) kept once: %s%s",
+            len(repeats),
+            "; ".join(repeats[:_REPEATS_NAMED]),
+            more,
+        )
+    return [instance for _, instance in first.values()]
 
 
 def _select(instances: list[TaskInstance], instance_ids: Sequence[str], task: str) -> list[TaskInstance]:

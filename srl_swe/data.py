@@ -1,11 +1,17 @@
 """``python -m srl_swe.data build``: expert trajectories → the SRL step dataset on disk.
 
-    python -m srl_swe.data build --trajectories PATH --out DIR [--context-steps K|all] [--strict]
+    python -m srl_swe.data build --trajectories PATH --out DIR [--split NAME|all] [--keep-unresolved]
+        [--model NAME] [--ids FILE] [--validation N|FRACTION] [--seed S] [--context-steps K|all] [--strict]
 
-PATH is anything :func:`srl_swe.trajectories.read` takes. The trajectory files of a folder (or the shards of
-a dataset) are built in ``--num-proc`` worker processes; the dataset is written to a temporary folder beside
-DIR and renamed into place, so DIR never holds half a dataset. A progress bar runs while building and a
-summary table follows (trajectories read, skipped and why, step examples, action lengths, commands).
+PATH is anything :func:`srl_swe.trajectories.read` takes. The rows read are selected as the paper's data was
+(:mod:`srl_swe.trajectories.selection`: SWE-smith's ``tool`` split, resolved runs only, one trajectory per
+run; optionally one ``--model`` and an ``--ids`` list). ``--validation`` holds out whole instances (a count of
+trajectories, paper: 30, or a fraction) in a seeded random order: their step examples are saved in
+``DIR-validation``, the others in ``DIR``. The trajectory files of a folder (or the shards of a dataset) are
+built in ``--num-proc`` worker processes; each dataset is written to a temporary folder beside it and renamed
+into place, so neither ever holds half a dataset. A progress bar runs while building and a summary table
+follows (rows each filter removed, trajectories read, skipped and why, step examples, validation, action
+lengths, commands).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import shutil
 import statistics
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +36,24 @@ from rich.table import Table
 
 from srl_swe.steps import DEFAULT_CONFIG, STEP_SCHEMA, StepExampleConfig, step_table, table_dataset
 from srl_swe.trajectories import ReadLog, Skip, TrajectoryFormatError, iter_trajectories
-from srl_swe.trajectories.read import is_saved_dataset, trajectory_files
+from srl_swe.trajectories.read import is_hub_id, is_saved_dataset, trajectory_files
+from srl_swe.trajectories.selection import (
+    PAPER_SELECTION,
+    REPEATED_RUN,
+    Held,
+    Run,
+    Selection,
+    SelectionError,
+    Selector,
+    choose_split,
+    choose_validation,
+    load_ids,
+    source_splits,
+)
 
 TOP_COMMANDS = 10
+VALIDATION_SUFFIX = "-validation"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,13 +68,14 @@ class WorkUnit:
 
 @dataclass
 class UnitResult:
-    """What a worker built from one unit: the rows, the skips and the counts for the summary."""
+    """What a worker built from one unit: rows, the trajectories they came from, skips, filter counts."""
 
     table: pa.Table
     skipped: list[Skip]
-    trajectories: int
-    action_lengths: list[int] = field(default_factory=list)
-    commands: Counter = field(default_factory=Counter)
+    runs: list[Run]
+    rows_seen: int = 0
+    removed: Counter = field(default_factory=Counter)
+    matched_ids: set[str] = field(default_factory=set)
 
 
 def command_name(action: str) -> str:
@@ -66,35 +88,67 @@ def command_name(action: str) -> str:
     return words[0]
 
 
-def build_unit(unit: WorkUnit, config: StepExampleConfig, strict: bool) -> UnitResult:
-    """Return the step examples (and summary counts) of one work unit."""
+def build_unit(unit: WorkUnit, config: StepExampleConfig, strict: bool, selection: Selection) -> UnitResult:
+    """Return the step examples of one work unit, the trajectories they came from and the filter counts."""
     log = ReadLog()
+    selector = Selector(selection)
     shard = (unit.shard, unit.shards) if unit.shards > 1 else None
-    trajectories = list(iter_trajectories(unit.path, strict=strict, log=log, split=unit.split, shard=shard))
-    table = step_table(trajectories, config)
-    actions = table.column("expert_action").to_pylist()
+    trajectories = list(
+        iter_trajectories(unit.path, strict=strict, log=log, split=unit.split, shard=shard, selector=selector)
+    )
     return UnitResult(
-        table=table,
+        table=step_table(trajectories, config),
         skipped=log.skipped,
-        trajectories=len(trajectories),
-        action_lengths=[len(a) for a in actions],
-        commands=Counter(command_name(a) for a in actions),
+        runs=[
+            Run(selector.run_keys.get(t.source), t.instance_id, max(0, len(t.steps) - 1))
+            for t in trajectories
+        ],
+        rows_seen=selector.rows,
+        removed=selector.removed,
+        matched_ids=selector.matched_ids,
     )
 
 
 def work_units(path: str | Path, num_proc: int, split: str | None = None) -> list[WorkUnit]:
-    """Return the units to build ``path`` in: one per file of a folder, ``num_proc`` shards of a dataset."""
+    """Return the units to build ``path`` in: one per file of a folder (of ``split``), ``num_proc`` shards of
+    a dataset."""
     location = Path(path)
     if location.is_dir() and not is_saved_dataset(location):
-        return [WorkUnit(str(file)) for file in trajectory_files(location)]
+        return [WorkUnit(str(file)) for file in trajectory_files(location, split)]
     if location.is_file():
         return [WorkUnit(str(location))]
     return [WorkUnit(str(path), split, shard, num_proc) for shard in range(num_proc)]
 
 
+def read_split(path: str | Path, asked: str | None) -> str | None:
+    """Return the split to read at ``path``: ``asked``, else the paper's default (None: every split).
+
+    Raises SelectionError for a split the source lacks, FileNotFoundError for a path that is nothing.
+    """
+    location, hub = Path(path), is_hub_id(path)
+    if hub or is_saved_dataset(location):
+        splits = source_splits(path, hub=hub)
+    elif location.is_dir():
+        splits = source_splits(path, trajectory_files(location))
+    elif location.is_file():
+        splits = []
+    else:
+        raise FileNotFoundError(f"no trajectories at {path}: not a file, folder, saved dataset or hub id")
+    return choose_split(path, asked, splits)
+
+
+def validation_path(out: Path) -> Path:
+    """Return where the validation steps of a build into ``out`` are saved: ``out`` + ``-validation``."""
+    return out.with_name(out.name + VALIDATION_SUFFIX)
+
+
 @dataclass
 class BuildResult:
-    """The outcome of a build: where the dataset is and everything the summary reports."""
+    """The outcome of a build: where the datasets are and everything the summary reports.
+
+    ``rows`` and ``action_lengths``/``commands`` are the training steps'; ``trajectories`` counts all read
+    (validation's included); ``removed`` the raw rows each of ``filters`` removed.
+    """
 
     out: Path
     rows: int
@@ -102,6 +156,13 @@ class BuildResult:
     skipped: list[Skip]
     action_lengths: list[int]
     commands: Counter
+    split: str | None = None
+    rows_seen: int = 0
+    filters: tuple[str, ...] = ()
+    removed: Counter = field(default_factory=Counter)
+    missing_ids: list[str] = field(default_factory=list)
+    validation_out: Path | None = None
+    validation: Held = field(default_factory=Held)
 
 
 def build(
@@ -109,6 +170,9 @@ def build(
     out: str | Path,
     *,
     config: StepExampleConfig = DEFAULT_CONFIG,
+    selection: Selection = PAPER_SELECTION,
+    validation: float = 0,
+    seed: int = 0,
     strict: bool = False,
     num_proc: int = 1,
     split: str | None = None,
@@ -117,14 +181,62 @@ def build(
 ) -> BuildResult:
     """Build the step dataset of the trajectories at ``trajectories``, save it at ``out``; return the counts.
 
-    Raises FileExistsError when ``out`` exists and ``overwrite`` is False, TrajectoryFormatError on the first
-    bad input when ``strict``.
+    ``split`` None reads the paper's split (``all``: every split); ``selection`` filters the raw rows;
+    ``validation`` (a count of trajectories, or a fraction below 1) holds out whole instances, chosen with
+    ``seed``, into ``out-validation``. Raises FileExistsError when ``out`` (or ``out-validation``) exists and
+    ``overwrite`` is False, SelectionError for a split, id list or validation size that cannot be used,
+    TrajectoryFormatError on the first bad input when ``strict``.
     """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
+    held_out_path = validation_path(out)
+    for path in (out, held_out_path):
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists (pass --overwrite to replace it)")
+    split = read_split(trajectories, split)
     units = work_units(trajectories, num_proc, split)
-    results: list[UnitResult] = []
+    results = _build_units(units, config, strict, selection, num_proc, console)
+    runs = [run for result in results for run in result.runs]
+    first_reads = _first_reads(runs)
+    removed = sum((result.removed for result in results), Counter())
+    removed[REPEATED_RUN] += first_reads.count(False)
+    kept = [run for run, first in zip(runs, first_reads, strict=True) if first]
+    held = choose_validation(kept, validation, seed)
+    table = pa.concat_tables([r.table for r in results]) if results else STEP_SCHEMA.empty_table()
+    train_rows, validation_rows = _row_masks(runs, first_reads, held.instances)
+    train = table.filter(pa.array(train_rows, pa.bool_()))
+    held_out = table.filter(pa.array(validation_rows, pa.bool_())) if held.instances else None
+    save_atomically({out: train, held_out_path: held_out}, num_shards=num_proc)
+    actions = train.column("expert_action").to_pylist()
+    matched = set().union(*(result.matched_ids for result in results))
+    missing = sorted((selection.ids or frozenset()) - matched)
+    if missing:
+        logger.warning("%d listed id(s) matched no row read: %s", len(missing), ", ".join(missing[:5]))
+    return BuildResult(
+        out=out,
+        rows=train.num_rows,
+        trajectories=len(kept),
+        skipped=[s for r in results for s in r.skipped],
+        action_lengths=[len(a) for a in actions],
+        commands=Counter(command_name(a) for a in actions),
+        split=split,
+        rows_seen=sum(result.rows_seen for result in results),
+        filters=selection.filters(),
+        removed=removed,
+        missing_ids=missing,
+        validation_out=held_out_path if held_out is not None else None,
+        validation=held,
+    )
+
+
+def _build_units(
+    units: Sequence[WorkUnit],
+    config: StepExampleConfig,
+    strict: bool,
+    selection: Selection,
+    num_proc: int,
+    console: Console | None,
+) -> list[UnitResult]:
+    """Return the results of the units in their order, built in ``num_proc`` worker processes."""
     progress = Progress(
         TextColumn("building step examples"),
         BarColumn(),
@@ -137,43 +249,66 @@ def build(
     with progress:
         task = progress.add_task("build", total=len(units))
         if num_proc <= 1 or len(units) == 1:
+            results = []
             for unit in units:
-                results.append(build_unit(unit, config, strict))
+                results.append(build_unit(unit, config, strict, selection))
                 progress.advance(task)
-        else:
-            with ProcessPoolExecutor(max_workers=num_proc) as pool:
-                futures = [pool.submit(build_unit, unit, config, strict) for unit in units]
-                for future in as_completed(futures):
-                    results.append(future.result())
-                    progress.advance(task)
-    table = pa.concat_tables([r.table for r in results]) if results else STEP_SCHEMA.empty_table()
-    save_atomically(table, out, num_shards=max(1, min(num_proc, table.num_rows)))
-    return BuildResult(
-        out=out,
-        rows=table.num_rows,
-        trajectories=sum(r.trajectories for r in results),
-        skipped=[s for r in results for s in r.skipped],
-        action_lengths=[n for r in results for n in r.action_lengths],
-        commands=sum((r.commands for r in results), Counter()),
-    )
+            return results
+        with ProcessPoolExecutor(max_workers=num_proc) as pool:
+            futures = [pool.submit(build_unit, unit, config, strict, selection) for unit in units]
+            for _ in as_completed(futures):
+                progress.advance(task)
+            return [future.result() for future in futures]
 
 
-def save_atomically(table: pa.Table, out: Path, num_shards: int = 1) -> None:
-    """Save ``table`` as a ``datasets`` dataset at ``out`` via a temporary folder renamed into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+def _first_reads(runs: Sequence[Run]) -> list[bool]:
+    """Return per trajectory False when an earlier unit read its run already (the same run in another shard,
+    split or file), True otherwise."""
+    seen: set[str] = set()
+    first = []
+    for run in runs:
+        first.append(run.key is None or run.key not in seen)
+        if run.key is not None:
+            seen.add(run.key)
+    return first
+
+
+def _row_masks(
+    runs: Sequence[Run], first_reads: Sequence[bool], held: set[str]
+) -> tuple[list[bool], list[bool]]:
+    """Return which step rows (laid out run after run) are training rows and which validation rows."""
+    train: list[bool] = []
+    validation: list[bool] = []
+    for run, first in zip(runs, first_reads, strict=True):
+        held_out = first and run.instance_id in held
+        train += [first and not held_out] * run.rows
+        validation += [held_out] * run.rows
+    return train, validation
+
+
+def save_atomically(tables: Mapping[Path, pa.Table | None], num_shards: int = 1) -> None:
+    """Save each table as a ``datasets`` dataset at its path (None: remove what is there) through temporary
+    folders renamed into place once all are written, so that no path ever holds half a dataset."""
+    staged: dict[Path, Path] = {}
     try:
-        table_dataset(table).save_to_disk(str(staging), num_shards=num_shards)
-        if out.exists():
+        for out, table in tables.items():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if table is None:
+                continue
+            staged[out] = out.parent / f".{out.name}.tmp-{os.getpid()}"
+            shutil.rmtree(staged[out], ignore_errors=True)
+            shards = max(1, min(num_shards, table.num_rows))
+            table_dataset(table).save_to_disk(str(staged[out]), num_shards=shards)
+        for out in tables:
             retired = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(retired)
-            staging.rename(out)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(out)
+            if out.exists():
+                out.rename(retired)
+            if out in staged:
+                staged[out].rename(out)
+            shutil.rmtree(retired, ignore_errors=True)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        for staging in staged.values():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _percentile(sorted_values: Sequence[int], q: float) -> int:
@@ -186,9 +321,17 @@ def _reason_kind(reason: str) -> str:
 
 def summary_table(result: BuildResult) -> Table:
     """Return the rich table that summarises a build."""
-    table = Table(title=f"SRL step dataset → {result.out}", show_header=True)
+    held_out = f" (validation → {result.validation_out})" if result.validation_out is not None else ""
+    table = Table(title=f"SRL step dataset → {result.out}{held_out}", show_header=True)
     table.add_column("what")
     table.add_column("value", justify="right")
+    table.add_row("split", result.split or "all")
+    table.add_row("rows read", str(result.rows_seen))
+    table.add_row("rows removed by filters", str(sum(result.removed[name] for name in result.filters)))
+    for name in result.filters:
+        table.add_row(f"  {name}", str(result.removed[name]))
+    if result.missing_ids:
+        table.add_row("listed ids matching no row", str(len(result.missing_ids)))
     table.add_row("trajectories read", str(result.trajectories))
     for kind in ("record", "step"):
         skips = [s for s in result.skipped if s.kind == kind]
@@ -196,6 +339,10 @@ def summary_table(result: BuildResult) -> Table:
         for reason, count in Counter(_reason_kind(s.reason) for s in skips).most_common():
             table.add_row(f"  {reason}", str(count))
     table.add_row("step examples", str(result.rows))
+    if result.validation_out is not None:
+        table.add_row("validation instances", str(len(result.validation.instances)))
+        table.add_row("validation trajectories", str(result.validation.trajectories))
+        table.add_row("validation step examples", str(result.validation.rows))
     lengths = sorted(result.action_lengths)
     if lengths:
         table.add_row(
@@ -217,6 +364,16 @@ def _context_steps(value: str) -> int | None:
     return steps
 
 
+def _validation(value: str) -> float:
+    try:
+        size = float(value)
+    except ValueError:
+        size = -1.0
+    if not (value.strip().isdigit() or 0 < size < 1):
+        raise argparse.ArgumentTypeError(f"{value}: give a count (30) or a fraction between 0 and 1 (0.05)")
+    return size
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Return the parsed command line of ``python -m srl_swe.data``."""
     parser = argparse.ArgumentParser(prog="python -m srl_swe.data", description=__doc__.split("\n")[0])
@@ -230,12 +387,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     build_parser.add_argument(
         "--max-observation-tokens", type=int, default=2048, help="clip each observation to this many tokens"
     )
-    build_parser.add_argument("--split", help="split of a dataset with several (default: all)")
+    build_parser.add_argument(
+        "--split",
+        help="split to read, of a dataset or of a folder's split-named files (default: SWE-smith's 'tool' "
+        "when the splits are tool/xml/ticks, else every split; 'all': every split)",
+    )
+    build_parser.add_argument(
+        "--keep-unresolved", action="store_true", help="keep runs whose 'resolved' is false (default: drop)"
+    )
+    build_parser.add_argument("--model", help="keep only runs of this model (a provider prefix is ignored)")
+    build_parser.add_argument(
+        "--ids", type=Path, help="file of run ids (traj_id) or instance ids, one a line: read only those"
+    )
+    build_parser.add_argument(
+        "--validation",
+        type=_validation,
+        default=0,
+        help="hold out whole instances for validation: a count of trajectories (paper: 30) or a fraction "
+        "(0.05), saved in OUT-validation (default 0: none)",
+    )
+    build_parser.add_argument("--seed", type=int, default=0, help="seed of the validation choice (default 0)")
     build_parser.add_argument(
         "--num-proc", type=int, default=min(2, os.cpu_count() or 1), help="worker processes"
     )
     build_parser.add_argument("--strict", action="store_true", help="stop at the first bad input")
-    build_parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    build_parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out (and its OUT-validation)"
+    )
     return parser.parse_args(argv)
 
 
@@ -249,17 +427,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         context_steps=args.context_steps, max_observation_tokens=args.max_observation_tokens
     )
     try:
+        selection = Selection(
+            resolved_only=not args.keep_unresolved,
+            model=args.model,
+            ids=load_ids(args.ids) if args.ids is not None else None,
+        )
         result = build(
             args.trajectories,
             args.out,
             config=config,
+            selection=selection,
+            validation=args.validation,
+            seed=args.seed,
             strict=args.strict,
             num_proc=args.num_proc,
             split=args.split,
             overwrite=args.overwrite,
             console=console,
         )
-    except (TrajectoryFormatError, FileNotFoundError, FileExistsError) as error:
+    except (TrajectoryFormatError, SelectionError, FileNotFoundError, FileExistsError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         return 1
     Console().print(summary_table(result))

@@ -39,8 +39,26 @@ def sft_dataset(steps: Dataset) -> Dataset:
 
 @dataclass
 class StepSFTConfig(SFTConfig):
-    """TRL's SFTConfig for step examples; "(ours)" marks a default changed from TRL's."""
+    """TRL's SFTConfig for step examples with the paper's SFT baseline settings.
 
+    "(paper)" marks a value from Deng et al. 2025's SFT baseline; "(ours)" a default changed from TRL's that
+    the paper does not give. Everything else is TRL's default. ``examples_per_step`` sizes the batch in the
+    paper's unit (step examples per optimizer step); set it to None to use TRL's own
+    ``gradient_accumulation_steps`` as given.
+    """
+
+    examples_per_step: int | None = field(
+        default=64,
+        metadata={
+            "help": "Step examples per optimizer step (paper: batch size 64). Derives "
+            "gradient_accumulation_steps = examples_per_step / (per_device_train_batch_size * processes). "
+            "None: use TRL's batch fields as given."
+        },
+    )
+    learning_rate: float = field(default=5e-6, metadata={"help": "AdamW learning rate (paper: 5e-6)."})
+    num_train_epochs: float = field(
+        default=3.0, metadata={"help": "Epochs over the step examples (paper: 3)."}
+    )
     max_length: int | None = field(
         default=None,
         metadata={
@@ -50,6 +68,17 @@ class StepSFTConfig(SFTConfig):
     )
     logging_steps: float = field(default=1, metadata={"help": "Log every step (ours)."})
 
+    def __post_init__(self):
+        super().__post_init__()
+        if self.examples_per_step is not None:
+            per_step = self.per_device_train_batch_size * self.world_size
+            if self.examples_per_step % per_step:
+                raise ValueError(
+                    f"examples_per_step ({self.examples_per_step}) must be divisible by "
+                    f"per_device_train_batch_size * processes ({per_step})"
+                )
+            self.gradient_accumulation_steps = self.examples_per_step // per_step
+
 
 # Scaled-down settings for a CPU run of minutes on the tiny model (all ours). `--preset cpu-demo`.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -57,6 +86,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "use_cpu": True,
         "bf16": False,
         "per_device_train_batch_size": 4,
+        "examples_per_step": 4,
         "learning_rate": 1e-4,
         "max_steps": 8,
         "save_steps": 1,

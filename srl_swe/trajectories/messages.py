@@ -1,39 +1,41 @@
 """Chat messages (OpenAI-style) → expert steps; shared by every message-based format.
 
-An assistant message yields one step per action it carries, found in this order: mini-swe-agent's
-``extra.actions[*].command``, native ``tool_calls``, then the text (``<function=…>`` or a fenced block).
-The tool/user messages that follow it, up to the next assistant message, are the observation(s): matched
-to a step by ``tool_call_id`` when they carry one, else given to the message's last step. A message that
-mini-swe-agent 2 marks ``extra.interrupt_type`` (a format error whose reply it never kept, a user
-interruption) reports no command's output and is left out.
+An assistant message is one reply. Its calls are found in this order: SWE-agent's parsed ``action`` stored
+beside the message, mini-swe-agent's ``extra.actions[*].command``, native ``tool_calls``, then the text
+(``<function=…>`` or a fenced block, see :func:`~srl_swe.trajectories.actions.call_from_text`); what each
+call amounts to is :func:`~srl_swe.trajectories.actions.move_of`'s answer. The tool/user messages that
+follow, up to the next assistant message, are the outputs: matched to a call by ``tool_call_id`` when they
+carry one, else given to the reply's last call; ``execute_bash`` outputs are cleaned of OpenHands' noise.
+
+Neither steps nor outputs: the messages mini-swe-agent 2 marks ``extra.interrupt_type`` (a format error
+whose reply it never kept, a user interruption), mini-swe-agent's format errors, OpenHands' nudges. A
+reply without a call is reasoning carried to the next action when a nudge answers it (or nothing does), a
+rejected reply (dropped, counted) when a format error answers it, else a skipped step.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from srl_swe.trajectories.actions import action_from_text, normalize_action, render_tool_call
-from srl_swe.trajectories.types import Step
+from srl_swe.trajectories.actions import (
+    ACTION,
+    Move,
+    call_from_text,
+    move_of,
+    normalize_action,
+    tool_call_from,
+)
+from srl_swe.trajectories.builder import Receiver, StepBuilder
+from srl_swe.trajectories.openhands import is_nudge, observe_output
+from srl_swe.trajectories.text import text_of
+from srl_swe.trajectories.types import DROPPED, OnSkip, Step
 
 _OBSERVATION_PREFIXES = re.compile(r"\A(?:OBSERVATION:\n|EXECUTION RESULT of \[[^\]]*\]:\n)")
-_PR_DESCRIPTION = re.compile(r"<pr_description>\s*(.*?)\s*</pr_description>", re.DOTALL)
-_PR_LEAD_IN = re.compile(r"\A\s*Consider the following PR description:\s*", re.DOTALL)
-
-OnSkip = Callable[[str, str], None]  # (position within the trajectory, reason)
-
-
-def text_of(content: Any) -> str:
-    """Return the text of a message ``content`` (a string, or a list of ``{"type": "text"}`` parts)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(part.get("text", "") for part in content if isinstance(part, Mapping))
-    return str(content)
+_FORMAT_ERROR = re.compile(r"\A\s*Please always provide EXACTLY ONE action")  # mini-swe-agent 1's template
+NUDGE, REJECTION, INTERRUPT, OUTPUT = "nudge", "rejection", "interrupt", "output"
 
 
 def load_messages(value: Any) -> list[dict]:
@@ -45,102 +47,88 @@ def load_messages(value: Any) -> list[dict]:
     return list(value)
 
 
-def problem_statement_from(task_message: str) -> str:
-    """Return the issue text of a task prompt: the ``<pr_description>`` body when present, else all of it."""
-    match = _PR_DESCRIPTION.search(task_message)
-    if match:
-        return _PR_LEAD_IN.sub("", match.group(1)).strip()
-    return task_message.strip()
-
-
-def first_user_text(messages: Iterable[Mapping]) -> str:
-    """Return the text of the first user message (the task prompt), or '' when there is none."""
-    return next((text_of(m.get("content")) for m in messages if m.get("role") == "user"), "")
-
-
-def _is_interrupt(message: Mapping) -> bool:
+def _answer_kind(message: Mapping | None) -> str:
+    """Return what a non-assistant message is: a ``nudge``, a ``rejection`` of the reply before it, another
+    ``interrupt`` of the agent's scaffold, or an ``output`` of the reply's calls."""
+    if message is None:
+        return NUDGE  # nothing answered the reply: the run ended on it
     extra = message.get("extra")
-    return isinstance(extra, Mapping) and bool(extra.get("interrupt_type"))
+    interrupt = extra.get("interrupt_type") if isinstance(extra, Mapping) else None
+    text = text_of(message.get("content"))
+    if interrupt == "FormatError" or _FORMAT_ERROR.match(text):
+        return REJECTION
+    if interrupt:
+        return INTERRUPT
+    return NUDGE if is_nudge(text) else OUTPUT
 
 
-def _observation_text(message: Mapping) -> str:
+def _output_of(message: Mapping) -> tuple[str, int | None]:
     extra = message.get("extra")
     if isinstance(extra, Mapping) and isinstance(extra.get("raw_output"), str):
-        return extra["raw_output"]
-    return _OBSERVATION_PREFIXES.sub("", text_of(message.get("content")))
+        code = extra.get("returncode")
+        return extra["raw_output"], code if isinstance(code, int) else None
+    return _OBSERVATION_PREFIXES.sub("", text_of(message.get("content"))), None
 
 
-def _tool_call_parts(call: Mapping) -> tuple[str, Any, str]:
-    function = call.get("function") or {}
-    return str(function.get("name", "")), function.get("arguments"), str(call.get("id") or "")
-
-
-def _actions_of(message: Mapping, shell_blocks_only: bool) -> tuple[str, list[tuple[str, str]]]:
-    """Return ``(thought, [(action, tool_call_id), …])`` for one assistant message."""
+def _moves_of(message: Mapping, mini_swe_agent: bool) -> tuple[str, list[Move]]:
+    """Return ``(thought, moves)`` for one assistant message."""
     content = text_of(message.get("content"))
     if isinstance(message.get("action"), str):  # SWE-agent history: the parsed action is stored beside
         calls = message.get("tool_calls") or [{}]
         thought = message.get("thought")
-        return (thought if isinstance(thought, str) else content).strip(), [
-            (normalize_action(message["action"]), str(calls[0].get("id") or ""))
-        ]
+        move = Move(ACTION, normalize_action(message["action"]), str(calls[0].get("id") or ""))
+        return (thought if isinstance(thought, str) else content).strip(), [move]
     extra = message.get("extra")
     recorded = extra.get("actions") if isinstance(extra, Mapping) else None
     if recorded:
-        actions = [(normalize_action(str(a["command"])), str(a.get("tool_call_id") or "")) for a in recorded]
-        if message.get("tool_calls"):
-            return content.strip(), actions
-        parsed = action_from_text(content, shell_blocks_only=shell_blocks_only)
-        return (parsed[0] if parsed else content.strip()), actions
+        moves = [
+            Move(ACTION, normalize_action(str(a["command"])), str(a.get("tool_call_id") or ""), "bash")
+            for a in recorded
+        ]
+        parsed = None if message.get("tool_calls") else call_from_text(content, mini_swe_agent=True)
+        return (parsed[0] if parsed else content.strip()), moves
     if message.get("tool_calls"):
-        calls = [_tool_call_parts(call) for call in message["tool_calls"]]
-        return content.strip(), [(render_tool_call(name, args), call_id) for name, args, call_id in calls]
-    parsed = action_from_text(content, shell_blocks_only=shell_blocks_only)
+        return content.strip(), [move_of(tool_call_from(call)) for call in message["tool_calls"]]
+    parsed = call_from_text(content, mini_swe_agent=mini_swe_agent)
     if parsed is None:
         return content.strip(), []
-    return parsed[0], [(parsed[1], "")]
+    return parsed[0], [move_of(parsed[1])]
 
 
 def steps_from_messages(
-    messages: list[Mapping], on_skip: OnSkip, *, shell_blocks_only: bool = False
+    messages: list[Mapping], on_skip: OnSkip, *, mini_swe_agent: bool = False
 ) -> list[Step]:
-    """Return the expert steps of a conversation; ``on_skip(position, reason)`` hears of each skipped one.
+    """Return the expert steps of a conversation; ``on_skip(position, reason, kind)`` hears of what it left
+    out.
 
-    ``shell_blocks_only``: a text reply's action is its one shell-tagged fenced block, never another block
-    (see :func:`~srl_swe.trajectories.actions.action_from_text`).
+    ``mini_swe_agent``: a text reply's action is found as mini-swe-agent finds it (exactly one of its action
+    blocks), not as SWE-agent does (see :func:`~srl_swe.trajectories.actions.call_from_text`).
     """
-    steps: list[Step] = []
-    pending: list[dict[str, Any]] = []  # steps of the current assistant message, observation still open
-
-    def close_pending() -> None:
-        steps.extend(Step(p["thought"], p["action"], "\n".join(p["observations"])) for p in pending)
-        pending.clear()
-
+    builder = StepBuilder(on_skip)
+    receivers: list[Receiver] = []
     for index, message in enumerate(messages):
         role = message.get("role")
         if role == "assistant":
-            close_pending()
+            receivers = []
+            position = f"message {index}"
             try:
-                thought, actions = _actions_of(message, shell_blocks_only)
+                thought, moves = _moves_of(message, mini_swe_agent)
             except (ValueError, KeyError, TypeError) as error:
-                on_skip(f"message {index}", f"unreadable tool call: {error}")
+                on_skip(position, f"unreadable tool call: {error}")
                 continue
-            actions = [(action, call_id) for action, call_id in actions if action]
-            if not actions:
-                on_skip(f"message {index}", "assistant message without an action")
+            moves = [move for move in moves if move.text or move.kind != ACTION]
+            if moves:
+                receivers = builder.reply(position, thought, moves)
                 continue
-            for position, (action, call_id) in enumerate(actions):
-                pending.append(
-                    {
-                        "thought": thought if position == 0 else "",
-                        "action": action,
-                        "id": call_id,
-                        "observations": [],
-                    }
-                )
-        elif role in ("tool", "user") and pending and not _is_interrupt(message):
+            answer = _answer_kind(messages[index + 1] if index + 1 < len(messages) else None)
+            if answer == NUDGE:
+                builder.carry(thought)
+            elif answer == REJECTION:
+                on_skip(position, "reply the agent's scaffold rejected (format error)", DROPPED)
+            else:
+                on_skip(position, "assistant message without an action")
+        elif role in ("tool", "user") and receivers and _answer_kind(message) == OUTPUT:
             call_id = message.get("tool_call_id") or next(iter(message.get("tool_call_ids") or []), "")
-            target = next((p for p in pending if call_id and p["id"] == call_id), pending[-1])
-            target["observations"].append(_observation_text(message))
-    close_pending()
-    return steps
+            target = next((r for r in receivers if call_id and r.call_id == call_id), receivers[-1])
+            observe_output(target, *_output_of(message))
+    return builder.steps()

@@ -86,12 +86,17 @@ def test_missing_instance_ids_are_all_named():
     )
 
 
-def test_duplicate_instance_is_an_error(tmp_path):
+def test_two_different_rows_with_one_instance_id_name_both_rows(tmp_path):
     rows = fixture_rows("swe_bench_verified.jsonl")
-    path = write_jsonl(tmp_path / "rows.jsonl", [*rows, rows[0]])
+    path = write_jsonl(tmp_path / "rows.jsonl", [*rows, {**rows[0], "base_commit": "0" * 40}])
 
-    with pytest.raises(InstanceRowError, match="django__django-11099 appears more than once"):
+    with pytest.raises(InstanceRowError) as raised:
         load_instances("swe-bench-verified", path)
+
+    assert str(raised.value) == (
+        f"instance django__django-11099 appears twice with different rows: {path} line 1 and {path} line 3 "
+        "(differing in base_commit, eval_script)"
+    )
 
 
 def test_unsupported_file_and_empty_folder_are_named(tmp_path):

@@ -6,7 +6,16 @@ import shlex
 import pytest
 
 from srl_swe.trajectories import normalize_action, parse_editor_command, render_tool_call
-from srl_swe.trajectories.actions import action_from_text
+from srl_swe.trajectories.actions import (
+    ACTION,
+    INPUT,
+    OTHER,
+    THOUGHT,
+    Move,
+    ToolCall,
+    call_from_text,
+    move_of,
+)
 
 ALPHABET = "ab \n\t'\"$`\\*;|&()<>#~!{}[]-=é中"
 
@@ -75,9 +84,74 @@ def test_text_actions_come_from_xml_functions_or_fenced_blocks():
         "Look.\n<function=str_replace_editor>\n<parameter=command>view</parameter>\n"
         "<parameter=path>/t/a.py</parameter>\n</function>"
     )
-    assert action_from_text(xml) == ("Look.", "str_replace_editor view /t/a.py")
-    ticks = "Run it.\n\n```python\nprint(1)\n```\n\n```\npython a.py\n```"
-    assert action_from_text(ticks)[1] == "python a.py"  # the last block, as SWE-agent takes it
-    assert action_from_text(ticks, shell_blocks_only=True) is None  # as mini-swe-agent refuses it
-    assert action_from_text("just words") is None
-    assert action_from_text("```bash\nls\n```\n```bash\npwd\n```") is None  # two shell blocks
+    assert call_from_text(xml) == (
+        "Look.",
+        ToolCall("str_replace_editor", {"command": "view", "path": "/t/a.py"}),
+    )
+    assert call_from_text("just words") is None
+    assert call_from_text("```bash\nls\n```\n```bash\npwd\n```", mini_swe_agent=True) is None  # two blocks
+
+
+def test_swe_agent_takes_the_last_fenced_block_whatever_its_tag():
+    ticks = (
+        "Quoted: ```bash``` no.\n\n```bash\nls -a\n```\n\n"
+        "Run it.\n\n```python\nprint(1)\n```\n\n```\npython a.py\n```"
+    )
+    thought, call = call_from_text(ticks)
+    assert call == ToolCall("bash", {"command": "python a.py\n"})
+    assert "ls -a" in thought and "print(1)" in thought
+    assert call_from_text("Fix.\n\n```python\nx = 1\n```")[1].arguments == {"command": "x = 1\n"}
+
+
+def test_a_fence_inside_an_argument_stays_part_of_the_action():
+    command = "cat > /testbed/README.md <<'EOF'\n# Use\n```python\nimport calc\n```\nEOF"
+    reply = f"Write the readme.\n\n```\n{command}\n```"
+    assert call_from_text(reply) == ("Write the readme.", ToolCall("bash", {"command": command + "\n"}))
+
+
+def test_mini_swe_agent_reads_exactly_one_of_its_action_blocks():
+    assert call_from_text("THOUGHT: x\n\n```bash\nls\n```", mini_swe_agent=True)[1].arguments == {
+        "command": "ls"
+    }
+    tagged = "THOUGHT: x\n<mswea_bash_command>cd /testbed && ls</mswea_bash_command>"
+    assert call_from_text(tagged, mini_swe_agent=True) == (
+        "THOUGHT: x",
+        ToolCall("bash", {"command": "cd /testbed && ls"}),
+    )
+    fenced = "Run.\n```mswea_bash_command\npwd\n```\n```python\nprint()\n```"
+    assert call_from_text(fenced, mini_swe_agent=True)[1].arguments == {"command": "pwd"}
+    assert call_from_text("Run.\n```python\nprint(1)\n```", mini_swe_agent=True) is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git add -A && git diff --cached",
+        "cd /testbed && echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT",
+        "cd /testbed && git add -A && echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT; git diff --cached",
+        "printf 'COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\\n'",
+        "echo MINI_SWE_AGENT_FINAL_OUTPUT",
+    ],
+)
+def test_a_command_that_prints_the_sentinel_first_is_a_submit(command):
+    assert normalize_action(command) == "submit"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git status && echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT",
+        "grep -r COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT .",
+    ],
+)
+def test_a_command_that_prints_something_else_first_is_no_submit(command):
+    assert normalize_action(command) == command
+
+
+def test_openhands_calls_that_are_no_environment_command_are_no_action():
+    assert move_of(ToolCall("think", {"thought": " Why? "})) == Move(THOUGHT, "Why?", "", "think")
+    assert move_of(ToolCall("execute_bash", {"command": "C-c", "is_input": "true"}, "c1")) == Move(
+        INPUT, "C-c", "c1", "execute_bash"
+    )
+    assert move_of(ToolCall("task_tracker", {"command": "plan", "task_list": []})).kind == OTHER
+    assert move_of(ToolCall("execute_bash", {"command": "ls", "is_input": "false"})).kind == ACTION

@@ -1,5 +1,6 @@
 """Malformed files, unknown formats, steps without an action: skipped and counted, or raised when strict."""
 
+import json
 import re
 
 import pytest
@@ -38,3 +39,29 @@ def test_strict_raises_naming_the_file():
 def test_a_missing_path_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no trajectories at"):
         read(tmp_path / "nowhere")
+
+
+REAL_SHAPED = [
+    p
+    for p in sorted(FIXTURES.rglob("*"))
+    if p.is_file() and p.parent.name != "bad" and not p.name.endswith(".py")
+]
+
+
+@pytest.mark.parametrize("path", REAL_SHAPED, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_strict_passes_on_real_shaped_rows_and_counts_what_it_dropped(path):
+    log = ReadLog()
+    assert read(path, strict=True, log=log)
+    assert all(skip.kind == "dropped" for skip in log.skipped)
+
+
+def test_a_reply_without_an_action_answered_by_a_nudge_is_reasoning_not_an_error(tmp_path):
+    row = json.loads((FIXTURES / "bad" / "partial.jsonl").read_text().splitlines()[0])
+    row["messages"][2]["content"] = (
+        "Please continue working on the task on whatever approach you think is suitable."
+    )
+    (tmp_path / "nudged.jsonl").write_text(json.dumps(row) + "\n")
+    (trajectory,) = read(
+        tmp_path / "nudged.jsonl", strict=True
+    )  # a nudge answered it: reasoning, not an error
+    assert trajectory.steps[0].thought == "I am thinking but not acting.\n\nok"
