@@ -15,25 +15,29 @@ import logging
 import os
 import warnings
 
-FRAMEWORK_LOGGERS = ("vllm", "transformers", "trl", "datasets", "accelerate", "torch")
+FRAMEWORK_LOGGERS = ("vllm", "transformers", "trl", "datasets", "accelerate", "torch", "huggingface_hub")
+# Loggers kept at ERROR: vLLM's CPU-build notices, and the hub client's line per retry of an unreachable hub
+# (the error that ends the retries still reaches the command, which reports it in one line).
+ERROR_ONLY = ("vllm", "huggingface_hub")
 CHILD_ENVIRONMENT = {
     "VLLM_LOGGING_LEVEL": "ERROR",
     "TORCH_CPP_LOG_LEVEL": "ERROR",  # c10's warnings, e.g. vLLM-CPU's NUMA binding notice
     "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning",
     "TRANSFORMERS_VERBOSITY": "warning",
+    "HF_HUB_VERBOSITY": "error",  # the library sets its level from this when imported
 }
 FRAMEWORK_MODULES = r"(torch|transformers|trl|vllm|accelerate|datasets)(\.|$)"
 
 
 def quiet_frameworks(verbose: bool = False) -> dict[str, str]:
-    """Turn the frameworks' logs down (vLLM to ERROR, the others to WARNING) and their deprecation notices
-    off, unless ``verbose``; return the environment variables this set (the user's own are kept)."""
+    """Turn the frameworks' logs down (ERROR_ONLY to ERROR, the others to WARNING) and their deprecation
+    notices off, unless ``verbose``; return the environment variables this set (the user's own are kept)."""
     if verbose:
         return {}
     chosen = {key: value for key, value in CHILD_ENVIRONMENT.items() if key not in os.environ}
     os.environ.update(chosen)
     for name in FRAMEWORK_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR if name == "vllm" else logging.WARNING)
+        logging.getLogger(name).setLevel(logging.ERROR if name in ERROR_ONLY else logging.WARNING)
     for category in (DeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=category)
     warnings.filterwarnings("ignore", category=UserWarning, module=FRAMEWORK_MODULES)

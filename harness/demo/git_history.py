@@ -6,6 +6,9 @@ commit's tree into it (file deletions without their old content, which the later
 Every input of a commit hash is fixed: the trees (files copied byte for byte, no executable bits), the
 author and committer (name, email, date with its offset), the message, the branch, the object format;
 the user's and the system's git configuration and any GIT_* variables of the caller are kept out.
+That last point is why git runs here as a plain subprocess and not through GitPython (used elsewhere, e.g.
+the local sandbox): GitPython always starts a command from this process's whole environment, so a caller's
+GIT_DIR, GIT_AUTHOR_DATE or GIT_INDEX_FILE would reach git and change or misplace the commits.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
+import git
+
 from harness.sandbox.base import MARKER_VAR, TIMEOUT_EXIT_CODE, CommandResult
 from harness.sandbox.config import SandboxConfig
 from harness.sandbox.errors import SandboxError
@@ -128,14 +130,20 @@ class LocalSandbox:
 
 def _check_out(repo: str | Path, commit: str, dest: Path) -> None:
     """Clones `repo` into `dest` at `commit` (detached); raises SandboxError with git's complaint."""
-    for args in (
-        ["clone", "--quiet", "--no-checkout", str(repo), str(dest)],
-        ["-C", str(dest), "checkout", "--quiet", "--detach", commit],
-    ):
-        done = subprocess.run(["git", *args], capture_output=True, text=True)
-        if done.returncode != 0:
-            complaint = (done.stderr.strip().splitlines() or [f"git exit status {done.returncode}"])[0]
-            raise SandboxError(f"could not check out {commit} of {repo}: {complaint}")
+    try:
+        clone = git.Repo.clone_from(str(repo), dest, no_checkout=True)
+        with clone:
+            clone.git.checkout("--quiet", "--detach", commit)
+    except git.GitCommandError as error:
+        complaint = _first_line_of_stderr(error)
+        raise SandboxError(f"could not check out {commit} of {repo}: {complaint}") from None
+
+
+def _first_line_of_stderr(error: git.GitCommandError) -> str:
+    """Returns the first line git wrote to stderr (GitPython wraps it as "stderr: '...'")."""
+    text = str(error.stderr).strip().removeprefix("stderr: ")
+    text = text[1:-1] if len(text) > 1 and text[0] == text[-1] == "'" else text
+    return (text.strip().splitlines() or [f"git exit status {error.status}"])[0]
 
 
 def _chunks(fd: int, stop: threading.Event) -> Iterator[bytes]:

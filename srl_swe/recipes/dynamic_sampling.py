@@ -35,7 +35,8 @@ from typing import Any
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
-from agents.policies.vllm_memory import size_cpu_kv_cache_for_process
+from agents.policies.vllm_memory import on_cpu_build, size_cpu_kv_cache_for_process
+from srl_swe.recipes.colocated_vllm import sync_through_in_place_reload
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,8 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
                 sequences=args.per_device_train_batch_size * args.steps_per_generation,
             )
         super().__init__(model, reward_funcs, args=args, **kwargs)
+        if args.use_vllm and args.vllm_mode == "colocate" and on_cpu_build():
+            sync_through_in_place_reload(self.vllm_generation)
         if self.args.dynamic_sampling:
             local_rows = self.args.per_device_train_batch_size * self.args.steps_per_generation
             if local_rows % self.num_generations:
