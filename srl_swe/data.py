@@ -2,16 +2,20 @@
 
     python -m srl_swe.data build --trajectories PATH --out DIR [--split NAME|all] [--keep-unresolved]
         [--model NAME] [--ids FILE] [--validation N|FRACTION] [--seed S] [--context-steps K|all] [--strict]
+        [--repo-root DIR | --keep-source-paths]
 
 PATH is anything :func:`srl_swe.trajectories.read` takes. The rows read are selected as the paper's data was
 (:mod:`srl_swe.trajectories.selection`: SWE-smith's ``tool`` split, resolved runs only, one trajectory per
 run; optionally one ``--model`` and an ``--ids`` list). ``--validation`` holds out whole instances (a count of
 trajectories, paper: 30, or a fraction) in a seeded random order: their step examples are saved in
-``DIR-validation``, the others in ``DIR``. The trajectory files of a folder (or the shards of a dataset) are
-built in ``--num-proc`` worker processes; each dataset is written to a temporary folder beside it and renamed
-into place, so neither ever holds half a dataset. A progress bar runs while building and a summary table
-follows (rows each filter removed, trajectories read, skipped and why, step examples, validation, action
-lengths, commands).
+``DIR-validation``, the others in ``DIR``. Paths: the repository root each source names (SWE-Gym's
+``/workspace/<repo>__<version>``, early SWE-agent's ``/<owner>__<repo>``) is rewritten to ``--repo-root``
+(default ``/testbed``, where the environment has the repository) in thoughts, actions and observations;
+``--keep-source-paths`` keeps them (:mod:`srl_swe.trajectories.paths`). The trajectory files of a folder
+(or the shards of a dataset) are built in ``--num-proc`` worker processes; each dataset is written to a
+temporary folder beside it and renamed into place, so neither ever holds half a dataset. A progress bar
+runs while building and a summary table follows (rows each filter removed, trajectories read, skipped and
+why, replies and tool calls dropped, the roots mapped, step examples, validation, action lengths, commands).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from srl_swe.steps import DEFAULT_CONFIG, STEP_SCHEMA, StepExampleConfig, step_table, table_dataset
-from srl_swe.trajectories import ReadLog, Skip, TrajectoryFormatError, iter_trajectories
+from srl_swe.trajectories import ENVIRONMENT_ROOT, ReadLog, Skip, TrajectoryFormatError, iter_trajectories
 from srl_swe.trajectories.read import is_hub_id, is_saved_dataset, trajectory_files
 from srl_swe.trajectories.selection import (
     PAPER_SELECTION,
@@ -50,8 +54,10 @@ from srl_swe.trajectories.selection import (
     load_ids,
     source_splits,
 )
+from srl_swe.trajectories.types import DROPPED, RECORD, STEP
 
 TOP_COMMANDS = 10
+SKIP_LABELS = {RECORD: "records skipped", STEP: "steps skipped", DROPPED: "replies and tool calls dropped"}
 VALIDATION_SUFFIX = "-validation"
 logger = logging.getLogger(__name__)
 
@@ -88,19 +94,39 @@ def command_name(action: str) -> str:
     return words[0]
 
 
-def build_unit(unit: WorkUnit, config: StepExampleConfig, strict: bool, selection: Selection) -> UnitResult:
-    """Return the step examples of one work unit, the trajectories they came from and the filter counts."""
+def build_unit(
+    unit: WorkUnit,
+    config: StepExampleConfig,
+    strict: bool,
+    selection: Selection,
+    repo_root: str | None = ENVIRONMENT_ROOT,
+) -> UnitResult:
+    """Return the step examples of one work unit (paths rewritten to ``repo_root``; None: kept), the
+    trajectories they came from and the filter counts."""
     log = ReadLog()
     selector = Selector(selection)
     shard = (unit.shard, unit.shards) if unit.shards > 1 else None
     trajectories = list(
-        iter_trajectories(unit.path, strict=strict, log=log, split=unit.split, shard=shard, selector=selector)
+        iter_trajectories(
+            unit.path,
+            strict=strict,
+            log=log,
+            split=unit.split,
+            shard=shard,
+            selector=selector,
+            repo_root=repo_root,
+        )
     )
     return UnitResult(
         table=step_table(trajectories, config),
         skipped=log.skipped,
         runs=[
-            Run(selector.run_keys.get(t.source), t.instance_id, max(0, len(t.steps) - 1))
+            Run(
+                selector.run_keys.get(t.source),
+                t.instance_id,
+                max(0, len(t.steps) - 1),
+                t.source_root if repo_root is not None and t.source_root not in (None, repo_root) else None,
+            )
             for t in trajectories
         ],
         rows_seen=selector.rows,
@@ -147,7 +173,9 @@ class BuildResult:
     """The outcome of a build: where the datasets are and everything the summary reports.
 
     ``rows`` and ``action_lengths``/``commands`` are the training steps'; ``trajectories`` counts all read
-    (validation's included); ``removed`` the raw rows each of ``filters`` removed.
+    (validation's included); ``removed`` the raw rows each of ``filters`` removed; ``mapped`` how many of
+    those trajectories had each source root rewritten to ``repo_root`` (None: paths kept as the sources have
+    them).
     """
 
     out: Path
@@ -163,6 +191,8 @@ class BuildResult:
     missing_ids: list[str] = field(default_factory=list)
     validation_out: Path | None = None
     validation: Held = field(default_factory=Held)
+    repo_root: str | None = ENVIRONMENT_ROOT
+    mapped: Counter = field(default_factory=Counter)
 
 
 def build(
@@ -177,13 +207,15 @@ def build(
     num_proc: int = 1,
     split: str | None = None,
     overwrite: bool = False,
+    repo_root: str | None = ENVIRONMENT_ROOT,
     console: Console | None = None,
 ) -> BuildResult:
     """Build the step dataset of the trajectories at ``trajectories``, save it at ``out``; return the counts.
 
     ``split`` None reads the paper's split (``all``: every split); ``selection`` filters the raw rows;
     ``validation`` (a count of trajectories, or a fraction below 1) holds out whole instances, chosen with
-    ``seed``, into ``out-validation``. Raises FileExistsError when ``out`` (or ``out-validation``) exists and
+    ``seed``, into ``out-validation``. Paths are rewritten from each source's repository root to ``repo_root``
+    (None: kept). Raises FileExistsError when ``out`` (or ``out-validation``) exists and
     ``overwrite`` is False, SelectionError for a split, id list or validation size that cannot be used,
     TrajectoryFormatError on the first bad input when ``strict``.
     """
@@ -194,7 +226,7 @@ def build(
             raise FileExistsError(f"{path} exists (pass --overwrite to replace it)")
     split = read_split(trajectories, split)
     units = work_units(trajectories, num_proc, split)
-    results = _build_units(units, config, strict, selection, num_proc, console)
+    results = _build_units(units, config, strict, selection, repo_root, num_proc, console)
     runs = [run for result in results for run in result.runs]
     first_reads = _first_reads(runs)
     removed = sum((result.removed for result in results), Counter())
@@ -225,6 +257,8 @@ def build(
         missing_ids=missing,
         validation_out=held_out_path if held_out is not None else None,
         validation=held,
+        repo_root=repo_root,
+        mapped=Counter(run.mapped_from for run in kept if run.mapped_from is not None),
     )
 
 
@@ -233,6 +267,7 @@ def _build_units(
     config: StepExampleConfig,
     strict: bool,
     selection: Selection,
+    repo_root: str | None,
     num_proc: int,
     console: Console | None,
 ) -> list[UnitResult]:
@@ -251,11 +286,11 @@ def _build_units(
         if num_proc <= 1 or len(units) == 1:
             results = []
             for unit in units:
-                results.append(build_unit(unit, config, strict, selection))
+                results.append(build_unit(unit, config, strict, selection, repo_root))
                 progress.advance(task)
             return results
         with ProcessPoolExecutor(max_workers=num_proc) as pool:
-            futures = [pool.submit(build_unit, unit, config, strict, selection) for unit in units]
+            futures = [pool.submit(build_unit, unit, config, strict, selection, repo_root) for unit in units]
             for _ in as_completed(futures):
                 progress.advance(task)
             return [future.result() for future in futures]
@@ -333,11 +368,17 @@ def summary_table(result: BuildResult) -> Table:
     if result.missing_ids:
         table.add_row("listed ids matching no row", str(len(result.missing_ids)))
     table.add_row("trajectories read", str(result.trajectories))
-    for kind in ("record", "step"):
+    for kind, label in SKIP_LABELS.items():
         skips = [s for s in result.skipped if s.kind == kind]
-        table.add_row(f"{kind}s skipped", str(len(skips)))
+        table.add_row(label, str(len(skips)))
         for reason, count in Counter(_reason_kind(s.reason) for s in skips).most_common():
             table.add_row(f"  {reason}", str(count))
+    if result.repo_root is None:
+        table.add_row("paths", "kept as the sources have them")
+    else:
+        table.add_row(f"paths mapped to {result.repo_root} (trajectories)", str(result.mapped.total()))
+        for root, count in result.mapped.most_common():
+            table.add_row(f"  {root} → {result.repo_root}", str(count))
     table.add_row("step examples", str(result.rows))
     if result.validation_out is not None:
         table.add_row("validation instances", str(len(result.validation.instances)))
@@ -362,6 +403,12 @@ def _context_steps(value: str) -> int | None:
     if steps < 0:
         raise argparse.ArgumentTypeError("must be >= 0 or 'all'")
     return steps
+
+
+def _repo_root(value: str) -> str:
+    if not value.startswith("/") or value.rstrip("/") == "":
+        raise argparse.ArgumentTypeError(f"{value}: give an absolute directory such as /testbed")
+    return value.rstrip("/")
 
 
 def _validation(value: str) -> float:
@@ -411,6 +458,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--num-proc", type=int, default=min(2, os.cpu_count() or 1), help="worker processes"
     )
     build_parser.add_argument("--strict", action="store_true", help="stop at the first bad input")
+    paths = build_parser.add_mutually_exclusive_group()
+    paths.add_argument(
+        "--repo-root",
+        type=_repo_root,
+        default=ENVIRONMENT_ROOT,
+        help=f"rewrite each source's repository root to this one (default: {ENVIRONMENT_ROOT}, the env's)",
+    )
+    paths.add_argument(
+        "--keep-source-paths",
+        dest="repo_root",
+        action="store_const",
+        const=None,
+        help="keep paths as the sources have them (e.g. SWE-Gym's /workspace/<repo>__<version>)",
+    )
     build_parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing --out (and its OUT-validation)"
     )
@@ -443,6 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             num_proc=args.num_proc,
             split=args.split,
             overwrite=args.overwrite,
+            repo_root=args.repo_root,
             console=console,
         )
     except (TrajectoryFormatError, SelectionError, FileNotFoundError, FileExistsError) as error:

@@ -226,11 +226,13 @@ def choose_split(path: str | Path, asked: str | None, splits: Sequence[str]) -> 
 
 @dataclass(frozen=True)
 class Run:
-    """One trajectory read: its run (None when its row names none), its instance, its step examples."""
+    """One trajectory read: its run (None when its row names none), its instance, its step examples, and the
+    source root its paths were rewritten from (None: none rewritten)."""
 
     key: str | None
     instance_id: str
     rows: int
+    mapped_from: str | None = None
 
 
 @dataclass

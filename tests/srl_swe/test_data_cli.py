@@ -26,9 +26,24 @@ def test_build_writes_the_dataset_and_prints_the_summary(tmp_path, capsys):
     dataset = load_from_disk(str(out))
     printed = capsys.readouterr().out
     summary = summary_rows(printed)
-    assert summary["step examples"] == str(len(dataset)) and len(dataset) > 0
-    assert int(summary["trajectories read"]) >= len(set(dataset["trajectory_id"]))  # one-step ones give none
-    assert "records skipped" in summary
+    # N-1 rows per trajectory of N steps: nine five-step trajectories (swe_agent/demo__calc-1, -2;
+    # mini_swe_agent/demo__calc-1, -3; openhands_events/demo__calc-1; swe_smith_ft.jsonl's tool, xml and ticks
+    # rows; swe_gym_openhands.jsonl) give 9 * 4 = 36, three four-step ones (swe_agent/demo__calc-7,
+    # openhands_rebench.jsonl, swe_smith_ticks.jsonl) 3 * 3 = 9, two three-step ones
+    # (mini_swe_agent/demo__calc-4, -5) 2 * 2 = 4, and bad/partial.jsonl's one-step trajectory none: 49 rows
+    # from 15 trajectories.
+    assert len(dataset) == 49 and summary["step examples"] == "49"
+    assert summary["trajectories read"] == "15" and len(set(dataset["trajectory_id"])) == 14
+    assert summary["records skipped"] == "3"  # bad/: broken.traj, partial.jsonl's line 2, unknown.json
+    # the openhands fixtures' /workspace/demo__calc__1.0, swe_agent/demo__calc-7's /demo__calc
+    assert summary["paths mapped to /testbed (trajectories)"] == "3"
+    assert summary["/workspace/demo__calc__1.0 → /testbed"] == "2"
+    assert summary["/demo__calc → /testbed"] == "1"
+    # rejected replies: mini_swe_agent/demo__calc-3 (2), -4 (1), swe_agent/demo__calc-1, -7 (1 each);
+    # task-tracker calls: openhands_events/demo__calc-1, openhands_rebench.jsonl; keystrokes: its C-c
+    assert summary["replies and tool calls dropped"] == "8"
+    assert summary["not an environment command"] == "2"
+    assert summary["text typed into a running process"] == "1"
     assert "unknown trajectory format" in printed
     assert [p.name for p in tmp_path.iterdir()] == ["steps"]  # no staging folder left behind
 
@@ -71,7 +86,7 @@ def test_an_existing_output_is_kept_unless_overwrite(tmp_path, capsys):
     assert main(args) == 1
     assert "exists" in capsys.readouterr().err
     assert main([*args, "--overwrite"]) == 0
-    assert len(load_from_disk(str(out))) == built
+    assert len(load_from_disk(str(out))) == built == 4 + 4 + 3  # demo__calc-1, -2: five steps; -7: four
 
 
 def test_the_module_runs_as_a_command(tmp_path):
@@ -310,3 +325,27 @@ def test_validation_takes_a_count_or_a_fraction(tmp_path: Path, capsys, value):
     with pytest.raises(SystemExit):
         main(["build", "--trajectories", "x", "--out", str(tmp_path / "s"), "--validation", value])
     assert "give a count (30) or a fraction between 0 and 1 (0.05)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "root", "summary_row"),
+    [
+        ([], "/testbed", ("paths mapped to /testbed (trajectories)", "1")),
+        (["--repo-root", "/repo/"], "/repo", ("/workspace/demo__calc__1.0 → /repo", "1")),
+        (["--keep-source-paths"], "/workspace/demo__calc__1.0", ("paths", "kept as the sources have them")),
+    ],
+)
+def test_paths_are_mapped_to_the_repo_root_or_kept(tmp_path, capsys, flags, root, summary_row):
+    out = tmp_path / "steps"
+    source = FIXTURES / "swe_gym_openhands.jsonl"
+    assert main(["build", "--trajectories", str(source), "--out", str(out), *flags]) == 0
+    summary = summary_rows(capsys.readouterr().out)
+    assert summary[summary_row[0]] == summary_row[1]
+    assert load_from_disk(str(out))["expert_action"][0] == f'grep -n "def add" -r {root}'
+
+
+def test_a_relative_repo_root_is_refused(tmp_path, capsys):
+    args = ["build", "--trajectories", str(FIXTURES), "--out", str(tmp_path / "s"), "--repo-root", "testbed"]
+    with pytest.raises(SystemExit):
+        main(args)
+    assert "give an absolute directory" in capsys.readouterr().err
