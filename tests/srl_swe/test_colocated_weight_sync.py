@@ -12,14 +12,14 @@ session's shared one.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.srl_swe.own_process import run_script
+
 PROMPT = "Issue: the parser drops the last line of a file."
 NEW_TOKENS = 8
 
@@ -78,15 +78,7 @@ def greedy_continuations(out: Path, model_dir: str) -> None:
 
 @pytest.mark.train
 def test_a_sync_puts_the_trainers_weights_into_the_engine(tiny_model_dir: str, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.srl_swe.test_colocated_weight_sync", str(tmp_path), tiny_model_dir],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads((tmp_path / "result.json").read_text())
+    result = run_script("tests.srl_swe.test_colocated_weight_sync", tmp_path, tiny_model_dir)
     assert result["engine_after"] == result["model_after"]
     assert result["engine_after"] != result["engine_before"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 from itertools import islice
 from pathlib import Path
@@ -19,8 +18,7 @@ import pytest
 import torch
 
 from srl_swe.recipes.dynamic_sampling import concat_batches, group_rows, informative_groups, shuffled_cycle
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.srl_swe.own_process import run_script
 
 
 def test_groups_with_equal_rewards_are_dropped() -> None:
@@ -138,15 +136,7 @@ def train_two_steps(out: Path, model_dir: str) -> None:
 def test_flat_groups_are_replaced_by_fresh_draws_in_real_training(
     tiny_model_dir: str, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.srl_swe.test_dynamic_sampling", str(tmp_path), tiny_model_dir],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads((tmp_path / "result.json").read_text())
+    result = run_script("tests.srl_swe.test_dynamic_sampling", tmp_path, tiny_model_dir)
     steps = [entry for entry in result["log_history"] if "loss" in entry]
     assert [entry["step"] for entry in steps] == [1, 2]
     for entry in steps:
