@@ -10,6 +10,13 @@ running, restores the repository (`git reset --hard <base>`, `git clean -fdx` sp
 ignored files the image shipped with, e.g. built extensions or egg-info), forgets the editor's undo
 history, reinstalls the tools and starts a new shell. `reset(options={"fresh": True})` starts a new
 container; so does a warm reset that fails (e.g. the disk was filled).
+
+step() never raises for what an action does: actions that cannot be run are refused with an observation;
+a shell that exits or hangs and a container that stops or fills with processes are recovered within the
+step's timeout + about 2 s (see envs.shell), the observation saying so; a sandbox that cannot be recovered
+is an observation too (reset() then starts a fresh one). A container that wrote more than its
+`SandboxConfig.disk_limit` (checked after a step, at most once a second) ends the episode (truncated) and is
+removed at once.
 """
 
 from __future__ import annotations
@@ -18,14 +25,16 @@ import hashlib
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+import docker.errors
+import docker.utils
 import gymnasium as gym
 from gymnasium.error import ResetNeeded
 
-from envs.shell import ExecShell, PersistentShell, Shell, shell_prelude
+from envs.shell import NO_OP, Background, ExecShell, PersistentShell, Shell, shell_prelude
 from envs.spaces import ShellText
 from envs.tools import (
     INSTALL_DIR,
@@ -38,13 +47,20 @@ from envs.tools import (
     tool_files,
 )
 from harness import TaskInstance, load_instances
-from harness.grading import GradeResult, grade
+from harness.grading import GradeResult, GradingConfig, grade
+from harness.image_names import load_image_map
 from harness.images import ensure_images
-from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig
+from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig, SandboxError
 from harness.sandbox.base import MARKER_VAR
 
 INVALID_ACTION_EXIT_CODE = 2
-"""Exit code reported for an action that was not run (empty, not a string, too long, holding NUL)."""
+"""Exit code reported for an action that was not run (empty, not a string, too long, holding NUL or
+characters that UTF-8 cannot encode)."""
+BROKEN_SANDBOX_EXIT_CODE = 125
+"""Exit code reported when the sandbox could not run the action at all (no shell could start in it) or
+went over its disk limit."""
+DISK_CHECK_INTERVAL_S = 1.0
+"""Least time between two checks of the container's disk usage (each costs an engine call of a few ms)."""
 ADMIN_OUTPUT_BYTES = 50_000_000
 """Output bound of the env's own commands (diffs, resets): a patch must never be cut."""
 
@@ -64,8 +80,15 @@ class SWEEnvConfig:
     shell: Literal["persistent", "exec"] = "persistent"
     """"persistent": one bash for the episode (cwd and variables carry over, as SWE-agent's trajectories
     assume); "exec": a new bash per action (any sandbox; nothing carries over)."""
+    background: Background = "kill"
+    """What happens to processes an action leaves running (persistent shell): "kill" ends them when the
+    action returns, so that a runaway job (a fork bomb, a flood, a CPU hog) cannot poison later steps;
+    "keep" lets them run as SWE-agent does (a server started with `&` answers the next action) unless they
+    hold half the pids limit. "kill" is the default because a policy under training writes such jobs far more
+    often than expert trajectories need one to outlive its step; it costs nothing when none is left."""
     patch_in_info: bool = False
-    """Put the current patch (`git diff` against the base, new files included) in every step's info."""
+    """Put the current patch (`git diff` against the base, new files included) in every step's info (None,
+    with `error` saying why, when the action broke the repository)."""
     grade_timeout_s: float = 1800.0
     """Limit of the test run when grading a submission."""
     grade_log_dir: Path | None = None
@@ -73,7 +96,88 @@ class SWEEnvConfig:
     repo_root: str = "/testbed"
     """Where the repository is in the sandbox."""
     sandbox: SandboxConfig | None = None
-    """Template of the sandbox settings (limits, network); its image is replaced by the instance's."""
+    """Template of the episode's sandbox settings (limits; network off by default); its image is replaced
+    by the instance's."""
+    grade_network_mode: str = "bridge"
+    """Network of the grading sandbox: "bridge" (on) as SWE-bench grades, "none" for loopback only. The
+    episode's own sandbox keeps `sandbox.network_mode` ("none" by default)."""
+    grade_memory: str | None = None
+    """Memory limit of the grading sandbox ("4g"); None: no limit, as SWE-bench."""
+    grade_pids_limit: int | None = None
+    """Most processes in the grading sandbox; None: no limit, as SWE-bench."""
+    pull_images: bool = True
+    """Pull the instance's image when it is missing and a registry answers (False: never pull)."""
+
+    def __post_init__(self) -> None:
+        """Check every field's kind and range and convert what has one obvious form (a folder given as a
+        string, the sandbox given as a dict); raise ValueError naming the field otherwise."""
+        for name in ("step_timeout_s", "grade_timeout_s"):
+            _require(self, name, _is_number(getattr(self, name)) and getattr(self, name) > 0, "a number > 0")
+        for name in ("max_observation_chars", "max_action_chars"):
+            value = getattr(self, name)
+            _require(
+                self, name, isinstance(value, int) and not isinstance(value, bool) and value > 0, "an int > 0"
+            )
+        _require(self, "shell", self.shell in ("persistent", "exec"), '"persistent" or "exec"')
+        _require(self, "background", self.background in ("kill", "keep"), '"kill" or "keep"')
+        for name in ("patch_in_info", "pull_images"):
+            _require(self, name, isinstance(getattr(self, name), bool), "true or false")
+        _require(
+            self,
+            "repo_root",
+            isinstance(self.repo_root, str) and self.repo_root.startswith("/"),
+            "an absolute path",
+        )
+        if isinstance(self.grade_log_dir, str):
+            object.__setattr__(self, "grade_log_dir", Path(self.grade_log_dir))
+        _require(
+            self,
+            "grade_log_dir",
+            self.grade_log_dir is None or isinstance(self.grade_log_dir, Path),
+            "a folder",
+        )
+        if isinstance(self.sandbox, dict):
+            known = {spec.name for spec in fields(SandboxConfig)}
+            unknown = sorted(set(self.sandbox) - known)
+            _require(self, "sandbox", not unknown, f"SandboxConfig fields (unknown: {', '.join(unknown)})")
+            object.__setattr__(self, "sandbox", SandboxConfig(**self.sandbox))
+        _require(
+            self,
+            "sandbox",
+            self.sandbox is None or isinstance(self.sandbox, SandboxConfig),
+            "a SandboxConfig",
+        )
+        try:
+            self.grading()
+        except ValueError as error:
+            raise ValueError(f"SWEEnvConfig: {error}") from None
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SWEEnvConfig:
+        """Return the config a dict describes; raise ValueError naming unknown keys or a bad value."""
+        known = {spec.name for spec in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"SWEEnvConfig: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**values)
+
+    def grading(self) -> GradingConfig:
+        """Return the grading sandbox's settings."""
+        return GradingConfig(
+            network_mode=self.grade_network_mode, memory=self.grade_memory, pids_limit=self.grade_pids_limit
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _require(config: SWEEnvConfig, name: str, ok: bool, expected: str) -> None:
+    """Raise ValueError naming the field when `ok` is false."""
+    if not ok:
+        raise ValueError(f"SWEEnvConfig.{name} must be {expected}, not {getattr(config, name)!r}")
 
 
 class SWEEnv(gym.Env[str, str]):
@@ -88,6 +192,7 @@ class SWEEnv(gym.Env[str, str]):
         task: str | None = None,
         instance_id: str | None = None,
         path: str | Path | None = None,
+        image_map: str | Path | dict[str, str] | None = None,
         config: SWEEnvConfig | dict[str, Any] | None = None,
         render_mode: str | None = None,
         sandbox_factory: Callable[[SandboxConfig], Sandbox] | None = None,
@@ -97,8 +202,14 @@ class SWEEnv(gym.Env[str, str]):
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']}, not {render_mode!r}"
             )
-        self.instance = instance or _load_one(task, instance_id, path)
-        self.config = SWEEnvConfig(**config) if isinstance(config, dict) else config or SWEEnvConfig()
+        self.config = SWEEnvConfig.from_dict(config) if isinstance(config, dict) else config or SWEEnvConfig()
+        if not isinstance(self.config, SWEEnvConfig):
+            raise TypeError(f"config must be a SWEEnvConfig or a dict, not {type(self.config).__name__}")
+        if instance is not None and image_map is not None:  # only this instance's entry matters here
+            entry = _image_map(image_map).get(instance.instance_id)
+            if entry is not None:
+                instance = replace(instance, image=entry, image_source=_image_map_origin(image_map))
+        self.instance = instance or _load_one(task, instance_id, path, image_map)
         self.render_mode = render_mode
         self.observation_space = ShellText(self.config.max_observation_chars)
         self.action_space = ShellText(self.config.max_action_chars)
@@ -109,6 +220,7 @@ class SWEEnv(gym.Env[str, str]):
         self._spared_paths: list[str] = []
         self._episode_over = True
         self._last_render = ""
+        self._disk_checked = 0.0
 
     # ------------------------------------------------------------------ Gymnasium API
 
@@ -148,20 +260,33 @@ class SWEEnv(gym.Env[str, str]):
         if problem is not None:
             info = _step_info(INVALID_ACTION_EXIT_CODE, 0.0, False, False, problem)
             return self._observe(action, f"error: {problem}\n"), 0.0, False, False, info
-        result = self._shell.run(action, self.config.step_timeout_s)
+        try:
+            result = self._shell.run(action, self.config.step_timeout_s)
+        except SandboxError as error:  # no shell could start: say so; the next step tries again
+            problem = f"the sandbox could not run the action: {error}; reset() starts a fresh one"
+            info = _step_info(BROKEN_SANDBOX_EXIT_CODE, 0.0, False, False, problem)
+            return self._observe(action, f"error: {problem}\n"), 0.0, False, False, info
         observation = _clip(result.output, self.config.max_observation_chars)
         clipped = result.truncated or len(observation) < len(result.output)
         info = _step_info(result.exit_code, result.duration_s, result.timed_out, clipped, None)
+        over_disk = self._disk_overrun()
+        if over_disk is not None:
+            self.close()  # frees the disk now; the next reset starts a fresh container
+            info.update(exit_code=BROKEN_SANDBOX_EXIT_CODE, error=over_disk)
+            return self._observe(action, f"{observation}[{over_disk}]\n"), 0.0, False, True, info
         submitted = None
         if SUBMIT_MARKER in result.output:  # a clipped output may have lost part of the patch: read the file
             submitted = parse_submission(result.output)
             if result.truncated:
-                submitted = self._sandbox.read_file(PATCH_FILE).decode("utf-8", "replace")
+                submitted = self._submitted_file()
         if submitted is not None:
             reward, outcome = self._finish(submitted)
             return self._observe(action, observation), reward, True, False, {**info, **outcome}
         if self.config.patch_in_info:
-            info["patch"] = self.current_patch()
+            try:
+                info["patch"] = self.current_patch()
+            except RuntimeError as error:  # the action broke the repository (e.g. removed .git)
+                info.update(patch=None, error=str(error))
         return self._observe(action, observation), 0.0, False, False, info
 
     def render(self) -> str | None:
@@ -233,6 +358,34 @@ class SWEEnv(gym.Env[str, str]):
             patch,
             log_dir=log_dir / instance.instance_id if log_dir else None,
             timeout_s=self.config.grade_timeout_s,
+            config=self.config.grading(),
+        )
+
+    def _submitted_file(self) -> str | None:
+        """Returns the patch `submit` wrote, or None when there is none (the markers were only printed)."""
+        try:
+            return self._sandbox.read_file(PATCH_FILE).decode("utf-8", "replace")
+        except (FileNotFoundError, IsADirectoryError, SandboxError):
+            return None
+
+    def _disk_overrun(self) -> str | None:
+        """Returns why the container is over its disk limit, or None (also when not checked this time)."""
+        limit = (self.config.sandbox or SandboxConfig()).disk_limit
+        now = time.monotonic()
+        if limit is None or not isinstance(self._sandbox, DockerSandbox):
+            return None
+        if now - self._disk_checked < DISK_CHECK_INTERVAL_S:
+            return None
+        self._disk_checked = now
+        try:
+            used = self._sandbox.disk_usage_bytes()
+        except (SandboxError, docker.errors.APIError):
+            return None
+        if used <= docker.utils.parse_bytes(limit):
+            return None
+        return (
+            f"the container wrote {used} bytes, over its disk limit of {limit}: the episode ends and the "
+            "container is removed; reset() starts a fresh one"
         )
 
     def _observe(self, action: Any, observation: str) -> str:
@@ -242,7 +395,8 @@ class SWEEnv(gym.Env[str, str]):
     def _fresh_reset(self) -> None:
         """Replaces the container by a new one from the instance's image and prepares it."""
         self.close()
-        ensure_images([self.instance])  # builds a missing demo image; names how to get any other
+        # builds a missing demo image, pulls another when allowed; names how to get what is still missing
+        ensure_images([self.instance], pull=self.config.pull_images)
         template = self.config.sandbox or SandboxConfig()
         config = replace(
             template,
@@ -259,8 +413,14 @@ class SWEEnv(gym.Env[str, str]):
         self._shell = self._start_shell()
 
     def _warm_reset(self) -> bool:
-        """Restores the repository in the running container; returns False when that failed."""
+        """Restores the repository in the running container; returns False when that failed.
+
+        A last no-op through the shell first applies its background policy, so that a container full of
+        runaway processes is restarted (or found dead) in about a second instead of failing the restore.
+        """
         try:
+            if isinstance(self._shell, PersistentShell):
+                self._shell.run(NO_OP, _PROBE_TIMEOUT_S)
             if self._shell is not None:
                 self._shell.close()
                 self._shell = None
@@ -301,10 +461,13 @@ class SWEEnv(gym.Env[str, str]):
             return ExecShell(self._sandbox, prelude)
         if not isinstance(self._sandbox, DockerSandbox):
             raise TypeError('the persistent shell needs a DockerSandbox; use SWEEnvConfig(shell="exec")')
-        return PersistentShell(self._sandbox, prelude, self.config.max_observation_chars)
+        return PersistentShell(
+            self._sandbox, prelude, self.config.max_observation_chars, background=self.config.background
+        )
 
 
 _TOOLS_CHANGED = "__SRL_SWE_TOOLS_CHANGED__"
+_PROBE_TIMEOUT_S = 1.0
 _CLIP_MARKER = "\n[... {} characters of output truncated ...]\n"
 _KILL_EPISODE_PROCESSES = (
     f'for pid in $(grep -lz "^{MARKER_VAR}=" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do '
@@ -319,16 +482,32 @@ def _tool_checksums() -> str:
     return "\n".join(f"{hashlib.sha256(data).hexdigest()}  {path}" for path, data in tool_files().items())
 
 
-def _load_one(task: str | None, instance_id: str | None, path: str | Path | None) -> TaskInstance:
+def _load_one(
+    task: str | None,
+    instance_id: str | None,
+    path: str | Path | None,
+    image_map: str | Path | dict[str, str] | None = None,
+) -> TaskInstance:
     """Returns the named instance of a task set; raises ValueError when it is not named or not unique."""
     if task is None:
         raise ValueError("SWEEnv needs an instance, or task= (e.g. 'demo') and instance_id=")
-    instances = load_instances(task, path, None if instance_id is None else [instance_id])
+    ids = None if instance_id is None else [instance_id]
+    instances = load_instances(task, path, ids, image_map=image_map)
     if len(instances) != 1:
         ids = [instance.instance_id for instance in instances]
         shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
         raise ValueError(f"task {task!r} has {len(ids)} instances: pass instance_id= (e.g. {shown})")
     return instances[0]
+
+
+def _image_map(image_map: str | Path | dict[str, str]) -> dict[str, str]:
+    """Returns the mapping an image map (a file or a dict) holds."""
+    return dict(image_map) if isinstance(image_map, dict) else load_image_map(image_map)
+
+
+def _image_map_origin(image_map: str | Path | dict[str, str]) -> str:
+    """Returns where a mapped image name came from, as the missing-image message names it."""
+    return "the image map given" if isinstance(image_map, dict) else f"image map {image_map}"
 
 
 def _refusal(action: Any, max_chars: int) -> str | None:
@@ -339,6 +518,13 @@ def _refusal(action: Any, max_chars: int) -> str | None:
         return "empty action: write a bash command, a tool call (e.g. str_replace_editor view FILE) or submit"
     if "\0" in action:
         return "the action holds a NUL character, which bash cannot run"
+    try:
+        action.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as error:
+        return (
+            f"the action holds {action[error.start]!r} at position {error.start}, a lone surrogate that "
+            "UTF-8 cannot encode"
+        )
     if len(action) > max_chars:
         return f"the action is {len(action)} characters long; the limit is {max_chars}"
     return None

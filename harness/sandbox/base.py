@@ -13,11 +13,24 @@ MARKER_VAR = "SRL_SWE_EXEC_ID"
 timeout, backends kill every process that carries it, including those that left the process group."""
 
 KILL_MARKED_SCRIPT = (
-    'for _ in 1 2 3 4 5; do pids=$(grep -lzx "$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); '
-    '[ -z "$pids" ] && exit 0; kill -9 $pids 2>/dev/null; sleep 0.05; done; exit 1'
+    "declare -A killed; calm=0; for _ in {1..20}; do left=; for d in /proc/[0-9]*; do p=${d#/proc/}; "
+    '[[ $p == "$$" || $p == "$2" ]] && continue; read -r st < "$d/stat" || continue; st=(${st##*) }); '
+    "p+=:${st[19]}; [[ ${st[0]} == [ZX] || -n ${killed[$p]} ]] && continue; "
+    'hit=; [[ -n $2 && ${st[2]} == "$2" ]] && hit=1; '
+    '[[ -z $hit ]] && while IFS= read -r -d "" e; do [[ $e == $1 ]] && { hit=1; break; }; '
+    'done < "$d/environ"; '
+    '[[ -n $hit ]] && kill -STOP "${p%:*}" && left+=" $p"; done 2>/dev/null; '
+    "if [[ -z $left ]]; then ((++calm < 3)) || exit 0; else calm=0; for p in $left; do killed[$p]=1; "
+    'kill -KILL "${p%:*}"; done 2>/dev/null; fi; read -r -t 0.01 _; done; exit 1'
 )
-"""`sh -c` script killing every process whose environment holds exactly the entry "$1" (`MARKER_VAR=<id>`),
-a few rounds to catch late forks; exits 0 once none is left, 1 when some survived."""
+"""`bash -c` script killing every process whose environment holds an entry matching the glob "$1"
+(`MARKER_VAR=<id>`, or `MARKER_VAR=*` for every command's) and, when "$2" is a pid, every other process of
+its process group (a shell's subshells are forks: their environment is the shell's, without the marker;
+and only root with CAP_SYS_PTRACE may read another exec's environment when commands run as a `user`).
+Each round stops the ones it finds (a stopped process cannot fork) then kills them; it exits 0 once three
+rounds in a row, 10 ms apart (`read -t` on an open stdin: no fork), found no new one, 1 after 20 rounds.
+A killed process may take a while to die in a container out of CPU quota: it is not waited for (it is
+known by pid and start time, as pids are soon reused). Builtins only, so it works when no pid is left."""
 
 
 @dataclass(frozen=True)

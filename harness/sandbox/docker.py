@@ -2,12 +2,18 @@
 
 Commands run through exec in `config.shell`; each carries a unique marker variable in its environment,
 so that at its timeout the command and every process it started (even in a new session) are found in
-`/proc` and killed, and the container stays usable. When not even that killer can start (the command used
-up the pids limit), the container is restarted: its files are kept, all its processes end.
-Files move as in-memory tar archives.
+`/proc` and killed, and the container stays usable. That killer uses bash builtins only and has a hard
+deadline (KILL_BUDGET_S); when it cannot finish in time (a fork bomb holds every pid, so nothing starts),
+the engine restarts the container, which needs no process inside it: its files are kept, all its
+processes end. Files move as in-memory tar archives.
+
+Hardening (see SandboxConfig): a CPU quota, `no-new-privileges`, dropped capabilities, an optional user,
+and a disk limit: a quota where the storage driver has one (overlay2 on xfs), else a per-file size limit
+plus `disk_usage_bytes` for a watcher.
 
 Kept to what podman's compatible API also offers: no `auto_remove` (it races with reading the result),
-no storage options, runtimes, swap or kernel-memory limits, no exec `Pid`, and no docker CLI.
+no runtimes, swap or kernel-memory limits, no exec `Pid`, and no docker CLI; a storage quota is asked
+for only where the engine reports overlay2 on xfs.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import posixpath
+import select
 import socket
 import tarfile
 import time
@@ -37,8 +44,15 @@ from harness.sandbox.output import collect_output
 STDERR_INTO_STDOUT = ("sh", "-c", 'exec "$@" 2>&1', "sh")
 """Prefix that gives the shell one output pipe, so stdout and stderr keep their order (exec keeps two)."""
 
+KILL_BUDGET_S = 0.8
+"""Longest a kill inside the container may take before the engine restarts the container instead."""
+ROOT_USER = "0"
+"""Exec user for what only root may do (handing the workdir to `SandboxConfig.user`)."""
+
 _EXIT_CODE_WAIT_S = 5.0
 _MAX_SYMLINK_HOPS = 8
+_quota_support: dict[str, bool] = {}
+"""Whether an engine (by its address) takes a storage quota; learned once per process."""
 
 
 class DockerSandbox:
@@ -76,7 +90,7 @@ class DockerSandbox:
                 (data for _, data in frames_iter(sock, tty=False)),
                 self.config.timeout_s if timeout_s is None else timeout_s,
                 self.config.max_output_bytes,
-                kill=lambda: self._kill_marked(container, marker),
+                kill=lambda: self._kill_marked(marker),
                 abandon=lambda: _shut(raw),
             )
         finally:
@@ -89,6 +103,63 @@ class DockerSandbox:
             duration_s=time.monotonic() - started,
             truncated=collected.truncated,
         )
+
+    def run_bounded(self, argv: list[str], timeout_s: float, user: str | None = None) -> bool:
+        """Runs `argv` (as `user`, default the config's) with a hard deadline, ignoring its output; returns
+        whether it exited 0 in time. Never raises: a stopped, gone or process-full container answers False.
+
+        The killers run as the commands' own user: root without CAP_SYS_PTRACE cannot read another user's
+        /proc/PID/environ, where the markers are.
+        """
+        api = self._client.api
+        deadline = time.monotonic() + timeout_s
+        try:
+            exec_id = api.exec_create(
+                self._container_id, argv, stdin=True, user=user or self.config.user or ""
+            )["Id"]  # an open stdin that never speaks lets `read -t` pause without a fork
+            sock = api.exec_start(exec_id, socket=True)
+        except docker.errors.APIError:
+            return False
+        raw = getattr(sock, "_sock", sock)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([raw], [], [], remaining)[0]:
+                    return False
+                if not raw.recv(1 << 16):
+                    break
+        except OSError:
+            return False
+        finally:
+            sock.close()
+        with contextlib.suppress(docker.errors.APIError):
+            while time.monotonic() < deadline:
+                state = api.exec_inspect(exec_id)
+                if not state["Running"] and state["ExitCode"] is not None:
+                    return state["ExitCode"] == 0
+                time.sleep(0.005)
+        return False
+
+    def restart(self) -> None:
+        """Kills every process in the container through the engine and starts it again; returns nothing.
+
+        Files are kept (tmpfs mounts such as /dev/shm are emptied); raises SandboxError when the engine
+        cannot start it again.
+        """
+        self._open_container()
+        try:
+            self._client.api.restart(self._container_id, timeout=0)
+        except docker.errors.APIError as error:
+            raise SandboxError(
+                f"could not restart container {self._container_id[:12]}: {error.explanation}"
+            ) from None
+
+    def disk_usage_bytes(self) -> int:
+        """Returns the bytes the container wrote (its writable layer), as the engine reports them."""
+        api = self._client.api
+        self._open_container()
+        response = api._get(api._url("/containers/{0}/json", self._container_id), params={"size": 1})
+        return int(api._result(response, json=True).get("SizeRw") or 0)
 
     def write_file(self, path: str, data: str | bytes, mode: int = 0o644) -> None:
         """Writes `data` to `path` in the container, creating missing parents; returns nothing."""
@@ -142,25 +213,18 @@ class DockerSandbox:
     def _start_container(self) -> Container:
         """Creates and starts the container; removes it again when it cannot start."""
         config = self.config
-        limits: dict[str, Any] = {"mem_limit": config.memory, "pids_limit": config.pids_limit}
-        if config.cpus is not None:
-            limits["nano_cpus"] = int(config.cpus * 1e9)
+        options = _container_options(config)
+        quota = config.disk_limit is not None and _takes_quota(self._client)
         try:
-            container = self._client.containers.create(
-                config.image,
-                ["sleep", "infinity"],
-                name=f"srl-swe-sandbox-{uuid.uuid4().hex[:12]}",
-                init=config.init,
-                network_mode=config.network_mode,
-                working_dir=config.workdir,
-                environment=config.env,
-                labels=sandbox_labels(config.labels),
-                **{key: value for key, value in limits.items() if value is not None},
-            )
+            quota_option = {"storage_opt": {"size": config.disk_limit}} if quota else {}
+            container = self._create(options | quota_option)
         except docker.errors.APIError as error:
-            raise SandboxError(
-                f"could not create a container from {config.image}: {error.explanation}"
-            ) from None
+            if not quota:
+                raise SandboxError(
+                    f"could not create a container from {config.image}: {error.explanation}"
+                ) from None
+            _quota_support[self._client.api.base_url] = False  # xfs without pquota: the per-file limit
+            return self._start_container()
         self._container_id = container.id
         try:
             container.start()
@@ -170,7 +234,24 @@ class DockerSandbox:
             raise SandboxError(
                 f"could not start a container from {config.image}: {error.explanation}"
             ) from None
+        handed = config.user is None or self.run_bounded(
+            ["chown", "-R", config.user, config.workdir], config.timeout_s, user=ROOT_USER
+        )
+        if not handed:
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
+            raise SandboxError(f"could not hand {config.workdir} to user {config.user} in {config.image}")
         return container
+
+    def _create(self, options: dict[str, Any]) -> Container:
+        """Creates (does not start) the container with `options`; returns it."""
+        return self._client.containers.create(
+            self.config.image,
+            ["sleep", "infinity"],
+            name=f"srl-swe-sandbox-{uuid.uuid4().hex[:12]}",
+            labels=sandbox_labels(self.config.labels),
+            **options,
+        )
 
     def _open_container(self) -> Container:
         if self._container is None:
@@ -189,22 +270,17 @@ class DockerSandbox:
                 [*STDERR_INTO_STDOUT, *self.config.shell, command],
                 workdir=workdir,
                 environment={MARKER_VAR: marker},
+                user=self.config.user or "",
             )["Id"]
             return exec_id, api.exec_start(exec_id, socket=True)
         except docker.errors.APIError as error:
             raise SandboxError(f"could not run in {container.short_id}: {error.explanation}") from None
 
-    def _kill_marked(self, container: Container, marker: str) -> None:
-        """Kills the command's processes; restarts the container (files kept) when that cannot be done,
-        e.g. when the command used up the pids limit so that no killer can start."""
-        try:
-            exit_code, _ = container.exec_run(
-                ["sh", "-c", KILL_MARKED_SCRIPT, "sh", f"{MARKER_VAR}={marker}"]
-            )
-        except docker.errors.APIError:
-            exit_code = None
-        if exit_code != 0:
-            container.restart(timeout=0)
+    def _kill_marked(self, marker: str) -> None:
+        """Kills the command's processes; restarts the container (files kept) when that cannot be done in
+        KILL_BUDGET_S, e.g. when the command used up the pids limit so that no killer can start."""
+        if not self.run_bounded(kill_marked_argv(marker), KILL_BUDGET_S):
+            self.restart()
 
     def _exit_code(self, exec_id: str) -> int:
         """Returns the exit code of a finished exec, waiting briefly for engines that report it late."""
@@ -216,6 +292,41 @@ class DockerSandbox:
             if time.monotonic() > deadline:
                 raise SandboxError(f"the engine reported no exit code for exec {exec_id[:12]}")
             time.sleep(0.01)
+
+
+def kill_marked_argv(marker: str, group: int | None = None) -> list[str]:
+    """Returns the command line that kills every process carrying `marker` ("*": any) and the rest of
+    process group `group` (see KILL_MARKED_SCRIPT)."""
+    return ["bash", "-c", KILL_MARKED_SCRIPT, "bash", f"{MARKER_VAR}={marker}", str(group or "")]
+
+
+def _container_options(config: SandboxConfig) -> dict[str, Any]:
+    """Returns the create() arguments for `config`'s limits and hardening (no storage quota)."""
+    options: dict[str, Any] = {
+        "init": config.init,
+        "network_mode": config.network_mode,
+        "working_dir": config.workdir,
+        "environment": config.env,
+        "mem_limit": config.memory,
+        "pids_limit": config.pids_limit,
+        "nano_cpus": None if config.cpus is None else int(config.cpus * 1e9),
+        "security_opt": ["no-new-privileges"] if config.no_new_privileges else None,
+        "cap_drop": list(config.cap_drop) or None,
+    }
+    if config.disk_limit is not None:
+        size = docker.utils.parse_bytes(config.disk_limit)
+        options["ulimits"] = [docker.types.Ulimit(name="fsize", soft=size, hard=size)]
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _takes_quota(client: docker.DockerClient) -> bool:
+    """Returns whether the engine's storage driver takes a per-container size (overlay2 on xfs)."""
+    address = client.api.base_url
+    if address not in _quota_support:
+        info = client.info()
+        backing = dict(info.get("DriverStatus") or []).get("Backing Filesystem")
+        _quota_support[address] = info.get("Driver") == "overlay2" and backing == "xfs"
+    return _quota_support[address]
 
 
 def _fetch_member(container: Container, path: str) -> tuple[tarfile.TarInfo, bytes]:

@@ -33,7 +33,9 @@ def test_warm_reset_restores_the_base_commit_after_edits_commits_and_new_files(e
     assert "No edit history found for /testbed/README.md." in undo
 
 
-def test_warm_reset_kills_what_the_last_episode_left_running(env) -> None:
+def test_warm_reset_kills_what_the_last_episode_left_running(make_env) -> None:
+    env = make_env(background="keep")
+    env.reset()
     env.step("sleep 777 > /dev/null 2>&1 &")
     assert env.step("pgrep -c -f 'sleep 777'")[0] == "1\n"
     env.reset()

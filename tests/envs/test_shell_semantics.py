@@ -1,9 +1,8 @@
 """The episode's shell persists like SWE-agent's: cwd, variables and functions carry over between actions;
 a shell that exits is replaced (and the observation says so)."""
 
-import pytest
-
-from harness.sandbox import SandboxError
+from envs.swe_env import BROKEN_SANDBOX_EXIT_CODE
+from harness.sandbox import SandboxConfig
 
 
 def run(env, action: str) -> tuple[str, dict]:
@@ -35,11 +34,12 @@ def test_exit_replaces_the_shell_and_the_next_action_starts_fresh(env) -> None:
     assert run(env, 'pwd; echo "${GONE:-unset}"')[0] == "/testbed\nunset\n"
 
 
-def test_a_shell_that_exits_as_it_starts_is_one_sandbox_error(env) -> None:
+def test_a_shell_that_exits_as_it_starts_is_an_observation_and_reset_recovers(env) -> None:
     env.sandbox.write_file("/root/.bashrc", "exit 5\n")
     run(env, "exit 1")
-    with pytest.raises(SandboxError, match="exited at its start with status 5"):
-        env.step("echo never")
+    observation, info = run(env, "echo never")
+    assert "exited at its start with status 5" in observation and "reset()" in observation
+    assert info["exit_code"] == BROKEN_SANDBOX_EXIT_CODE and info["error"]
     env.reset()  # the warm reset cannot start a shell either: a fresh container can
     assert run(env, "echo back")[0] == "back\n"
 
@@ -61,3 +61,11 @@ def test_the_exec_shell_runs_each_action_in_a_new_bash(make_env) -> None:
     assert run(env, 'pwd; echo "${GONE:-unset}"; command -v submit')[0] == (
         "/testbed\nunset\n/opt/srl_swe_tools/bin/submit\n"
     )
+
+
+def test_actions_run_as_the_sandbox_user_when_one_is_set(make_env) -> None:
+    env = make_env(sandbox=SandboxConfig(user="1000:1000"))
+    env.reset()
+    assert run(env, "id -u; echo x >> README.md; git status --short")[0] == "1000\n M README.md\n"
+    _, info = env.reset()
+    assert info["fresh"] is False and run(env, "git status --short; id -u")[0] == "1000\n"

@@ -99,6 +99,27 @@ def test_limits_and_labels_reach_the_container(docker_client, base_image) -> Non
     assert {labels.OWNER_PID, labels.OWNER_HOST, labels.CREATED} <= container_labels.keys()
 
 
+def test_hardening_defaults_reach_the_container(sandbox, docker_client) -> None:
+    host = docker_client.containers.get(sandbox.container_id).attrs["HostConfig"]
+    assert host["NanoCpus"] == 10**9 and host["SecurityOpt"] == ["no-new-privileges"]
+    assert set(host["CapDrop"]) == set(SandboxConfig().cap_drop)
+    assert host["Ulimits"] == [{"Name": "fsize", "Soft": 10 * 2**30, "Hard": 10 * 2**30}]
+    assert "Operation not permitted" in sandbox.run("mknod /tmp/dev c 1 3").output  # CAP_MKNOD dropped
+
+
+def test_commands_run_as_the_configured_user_who_owns_the_workdir(docker_client, base_image) -> None:
+    with DockerSandbox(SandboxConfig(image=base_image, user="1000:1000"), client=docker_client) as sandbox:
+        assert sandbox.run("id -u; touch /testbed/mine && stat -c %u /testbed/mine").output == "1000\n1000\n"
+        result = sandbox.run("sleep 1005", timeout_s=1)
+        assert result.timed_out and sandbox.run("pgrep -c -f 'sleep 1005'").output == "0\n"
+
+
+def test_disk_usage_counts_what_the_container_wrote(sandbox) -> None:
+    before = sandbox.disk_usage_bytes()
+    sandbox.run("head -c 3000000 /dev/zero > /tmp/three_mb")
+    assert sandbox.disk_usage_bytes() - before >= 3_000_000
+
+
 def test_files_round_trip_with_parents_created_and_mode_kept(sandbox) -> None:
     payload = bytes(range(256)) * 10
     sandbox.write_file("/opt/new/dir/blob.bin", payload)
