@@ -1,7 +1,8 @@
-"""python -m envs --task demo --instance ID: step through a task instance by hand (see envs.interactive).
+"""python -m envs --task demo --instance-ids ID: step through a task instance by hand (see envs.interactive).
 
 The expert is the scripted one (the gold patch as editor calls, then submit) unless --no-expert;
-`python -m srl_swe.debug` runs the same prompt with a recorded expert trajectory instead.
+`python -m srl_swe.debug` runs the same prompt with a recorded expert trajectory instead. Several ids are
+stepped one after another. Bad input (an unknown set or id, a missing image) is one line, exit code 2.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ def main(argv: list[str] | None = None, expert_for: Callable | None = None) -> i
     """
     parser = argparse.ArgumentParser(prog="python -m envs", description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="demo", help="task set (default: demo)")
-    parser.add_argument("--instance", help="instance id (needed when the task set has several)")
+    parser.add_argument(
+        "--instance-ids", nargs="+", metavar="ID", help="instance id(s) (needed when the set has several)"
+    )
     parser.add_argument("--path", help="local JSON/JSONL/Parquet file or folder of instances")
+    parser.add_argument("--image-map", help="JSON/YAML file: instance id -> image to run it in")
+    parser.add_argument("--no-pull", action="store_true", help="never pull a missing image")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds an action may run (default 60)")
     parser.add_argument("--no-expert", action="store_true", help="no expert to compare with")
     parser.add_argument("--no-color", action="store_true", help="plain text output")
@@ -36,24 +41,27 @@ def main(argv: list[str] | None = None, expert_for: Callable | None = None) -> i
 
     colour = not args.no_color and sys.stdout.isatty()
     console = Console(no_color=not colour, highlight=False, soft_wrap=True)
-    try:
-        env = SWEEnv(
-            task=args.task,
-            instance_id=args.instance,
-            path=args.path,
-            config=SWEEnvConfig(step_timeout_s=args.timeout),
-        )
-    except (HarnessError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    try:
-        expert = [] if args.no_expert else (expert_for or scripted_expert_actions)(env.instance)
-        run_session(InteractiveSession(ExpertAware(env, expert), console), colour)
-    except (HarnessError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    finally:
-        env.close()
+    config = SWEEnvConfig(step_timeout_s=args.timeout, pull_images=not args.no_pull)
+    for instance_id in args.instance_ids or [None]:
+        try:
+            env = SWEEnv(
+                task=args.task,
+                instance_id=instance_id,
+                path=args.path,
+                image_map=args.image_map,
+                config=config,
+            )
+        except (HarnessError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        try:
+            expert = [] if args.no_expert else (expert_for or scripted_expert_actions)(env.instance)
+            run_session(InteractiveSession(ExpertAware(env, expert), console), colour)
+        except (HarnessError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        finally:
+            env.close()
     return 0
 
 

@@ -32,3 +32,7 @@ class MissingInstancesError(HarnessError):
 
 class ImageMapError(HarnessError):
     """A user-supplied image map that is missing or not a mapping of instance id to image name."""
+
+
+class InvalidPatchError(HarnessError, TypeError):
+    """A patch that is not a string (None included): grading needs a unified diff, '' for no change."""

@@ -3,12 +3,15 @@
 Layout of a run (swebench's, under our own root):
   <run_dir>/<model>/<instance_id>/patch.diff, run_instance.log, report.json
   <run_dir>/<model>.<run_id>.json      the run report (swebench's schema-2 keys), rewritten at the end
-A rerun with the same run_dir skips every instance whose report.json exists (resume after a crash);
-instances whose grading failed for an infrastructure reason have no report.json and are retried.
+A rerun with the same run_dir reuses an instance's report.json only when its instance id, patch (sha256)
+and image id (the engine's, so a rebuilt image is regraded) all match what it was graded with; anything
+else is regraded, and `force=True` regrades everything. Instances whose grading failed for an
+infrastructure reason have no report.json and are retried.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -19,10 +22,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.grading import GradeResult, grade
+from harness.grading import GradeResult, GradingConfig, grade
 from harness.instances import TaskInstance
 
 REPORT_FILE = "report.json"
+CACHE_KEY = "graded_with"
+"""Key of a report entry holding what it was graded with: instance id, patch sha256, image and image id."""
+
+
+def patch_digest(patch: str) -> str:
+    """Return the sha256 hex digest of a patch's text."""
+    return hashlib.sha256(patch.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def engine_image_id(image: str) -> str | None:
+    """Return the engine's id of `image` (sha256:...), or None when the engine or the image is not there."""
+    try:
+        from harness.sandbox.engine import connect_engine
+
+        return connect_engine().images.get(image).id
+    except Exception:  # no engine, no image: nothing to match a cached result against
+        return None
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -50,6 +70,8 @@ class EvaluationRun:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     report_path: Path | None = None
+    reused: list[str] = field(default_factory=list)
+    """Instances whose cached result matched (same instance, patch and image id) and was not regraded."""
 
     def entry(self, instance_id: str) -> dict[str, Any] | None:
         """Return the swebench report entry of one instance (resolved, tests_status, ...), or None."""
@@ -72,15 +94,34 @@ def evaluate(
     timeout_s: float = 1800.0,
     grader: Callable[..., GradeResult] = grade,
     progress: bool = True,
+    force: bool = False,
+    grading: GradingConfig | None = None,
+    image_id: Callable[[str], str | None] = engine_image_id,
 ) -> EvaluationRun:
-    """Grade every instance's predicted patch with `workers` in parallel; return the finished run."""
+    """Grade every instance's predicted patch with `workers` in parallel; return the finished run.
+
+    A missing prediction is graded as the empty patch. A cached report is reused only when it was graded
+    with the same instance, patch and image id (`run.reused` lists those); `force` regrades every one.
+    `grading` sets the grading sandbox's network and limits (SWE-bench's by default).
+    """
     instances = list(instances)
     run = EvaluationRun(Path(run_dir), run_id, model_name)
+    image_ids = {image: image_id(image) for image in {instance.image for instance in instances}}
+    keys = {
+        instance.instance_id: {
+            "instance_id": instance.instance_id,
+            "patch_sha256": patch_digest(predictions.get(instance.instance_id) or ""),
+            "image": instance.image,
+            "image_id": image_ids[instance.image],
+        }
+        for instance in instances
+    }
     pending = []
     for instance in instances:
-        existing = run.instance_dir(instance.instance_id) / REPORT_FILE
-        if existing.is_file():
-            run.results[instance.instance_id] = json.loads(existing.read_text())
+        cached = None if force else _cached(run, instance.instance_id, keys[instance.instance_id])
+        if cached is not None:
+            run.results[instance.instance_id] = cached
+            run.reused.append(instance.instance_id)
         else:
             pending.append(instance)
 
@@ -89,25 +130,28 @@ def evaluate(
     def grade_one(instance: TaskInstance) -> None:
         folder = run.instance_dir(instance.instance_id)
         try:
-            result = grader(
-                instance,
-                predictions.get(instance.instance_id),
-                log_dir=folder,
-                timeout_s=timeout_s,
-                model_name=model_name,
-            )
+            options = {"log_dir": folder, "timeout_s": timeout_s, "model_name": model_name}
+            if grading is not None:
+                options["config"] = grading
+            result = grader(instance, predictions.get(instance.instance_id) or "", **options)
         except Exception as error:  # an engine or image problem: keep going, retry on resume
             with lock:
                 run.errors[instance.instance_id] = f"{type(error).__name__}: {error}"
             return
-        entry = {**result.report, "timings": result.timings, "log_path": result.log_path}
+        entry = {
+            **result.report,
+            "timings": result.timings,
+            "log_path": result.log_path,
+            "diagnosis": result.diagnosis,
+            CACHE_KEY: keys[instance.instance_id],
+        }
         write_json_atomic(folder / REPORT_FILE, {instance.instance_id: entry})
         with lock:
             run.results[instance.instance_id] = {instance.instance_id: entry}
 
     done_before = len(instances) - len(pending)
     with (
-        _progress(progress, len(instances), done_before) as advance,
+        _progress(progress, len(instances), done_before, f"grading {model_name}") as advance,
         ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade") as pool,
     ):
         futures = {pool.submit(grade_one, instance): instance for instance in pending}
@@ -118,6 +162,20 @@ def evaluate(
     run.report_path = run.run_dir / f"{model_name.replace('/', '__')}.{run_id}.json"
     write_json_atomic(run.report_path, run_report(instances, predictions, run))
     return run
+
+
+def _cached(run: EvaluationRun, instance_id: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the instance's cached result when it was graded with exactly `key` (image id known), else
+    None."""
+    path = run.instance_dir(instance_id) / REPORT_FILE
+    if key["image_id"] is None or not path.is_file():
+        return None
+    try:
+        cached = json.loads(path.read_text())
+        entry = cached[instance_id]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
+    return cached if entry.get(CACHE_KEY) == key else None
 
 
 def run_report(
@@ -146,6 +204,10 @@ def run_report(
         "unresolved_ids": sorted(set(completed) - set(resolved)),
         "error_ids": errors,
         "failure_reasons": {i: run.errors[i] for i in sorted(run.errors)},
+        "reused_instances": len(run.reused),
+        "unresolved_diagnosis": {
+            i: run.results[i][i].get("diagnosis", {}) for i in sorted(set(completed) - set(resolved))
+        },
         "schema_version": 2,
     }
 
@@ -153,17 +215,18 @@ def run_report(
 class _progress:
     """A rich progress bar over instances (or nothing), used as `with _progress(...) as advance`."""
 
-    def __init__(self, enabled: bool, total: int, done: int) -> None:
-        self.enabled, self.total, self.done = enabled, total, done
+    def __init__(self, enabled: bool, total: int, done: int, label: str = "grading") -> None:
+        self.enabled, self.total, self.done, self.label = enabled, total, done, label
         self._bar = None
 
     def __enter__(self) -> Callable[[str], None]:
-        if not self.enabled:
+        if not self.enabled or self.done >= self.total:  # nothing to grade: no bar at all
             return lambda _instance_id: None
+        from rich.markup import escape
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._bar = Progress(
-            TextColumn("[bold]grading"),
+            TextColumn(f"[bold]{escape(self.label)}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),

@@ -8,6 +8,7 @@ instance and `resolved` is decided by swebench's FAIL_TO_PASS / PASS_TO_PASS rul
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.errors import InvalidPatchError
 from harness.instances import TaskInstance
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig
 
@@ -32,6 +34,43 @@ CLEAN_TREE = "git checkout -- . && git clean -fdq"
 EVAL_OUTPUT_BYTES = 20_000_000  # a test log is read whole by the parser: keep it all
 
 SandboxFactory = Callable[[SandboxConfig], Sandbox]
+_MACHINE_PATH = re.compile(
+    r"^(/|[A-Za-z]:[\\/])|/(home|Users|tmp|private|root|opt|workspace)/|site-packages/"
+)
+
+
+@dataclass
+class GradingConfig:
+    """The grading sandbox's settings. The defaults are SWE-bench's when it grades
+    (`swebench.harness.run_evaluation` creates the container with none of these limits): the network on,
+    no memory or pids limit. Episodes in `SWEEnv` keep their own, closed, sandbox settings."""
+
+    network_mode: str = "bridge"
+    """Docker network of the grading container; "bridge" (SWE-bench's) lets tests download what they need,
+    "none" leaves only loopback."""
+    memory: str | None = None
+    """Memory limit in docker's notation ("4g"); None: no limit, as SWE-bench."""
+    pids_limit: int | None = None
+    """Most processes in the grading container; None: no limit, as SWE-bench."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.network_mode, str) or not self.network_mode:
+            raise ValueError(f"grading network_mode must be a docker network name, not {self.network_mode!r}")
+        if self.memory is not None and not re.fullmatch(r"\d+(\.\d+)?[bkmgBKMG]?", str(self.memory)):
+            raise ValueError(f"grading memory must look like 4g or 512m, not {self.memory!r}")
+        if self.pids_limit is not None and (isinstance(self.pids_limit, bool) or int(self.pids_limit) < 1):
+            raise ValueError(f"grading pids_limit must be a positive number, not {self.pids_limit!r}")
+
+    def sandbox_config(self, image: str, timeout_s: float) -> SandboxConfig:
+        """Return the sandbox settings that grade an instance of `image` under these settings."""
+        return SandboxConfig(
+            image=image,
+            timeout_s=timeout_s,
+            max_output_bytes=EVAL_OUTPUT_BYTES,
+            network_mode=self.network_mode,
+            memory=self.memory,
+            pids_limit=self.pids_limit,
+        )
 
 
 @dataclass
@@ -45,6 +84,7 @@ class GradeResult:
     timings: dict[str, float] = field(default_factory=dict)
     log_path: str | None = None
     error: str | None = None
+    diagnosis: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Return the result as a JSON-ready dict."""
@@ -56,6 +96,7 @@ class GradeResult:
             "timings": self.timings,
             "log_path": self.log_path,
             "error": self.error,
+            "diagnosis": self.diagnosis,
         }
 
 
@@ -67,12 +108,21 @@ def grade(
     timeout_s: float = 1800.0,
     model_name: str = "srl_swe",
     sandbox_factory: SandboxFactory | None = None,
+    config: GradingConfig | None = None,
 ) -> GradeResult:
     """Grade `patch` against `instance` in a fresh sandbox; return the result.
 
+    `patch` is a unified diff ("" for no change; None is refused, as any non-string: InvalidPatchError).
     `log_dir` is this instance's folder: the patch and the run's log are kept there (without it, nothing is
-    kept and `log_path` is None).
+    kept and `log_path` is None). `config`: network and limits of the grading sandbox (SWE-bench's default).
+    An unresolved result's `diagnosis` names the expected tests that failed, errored or never appeared.
     """
+    if not isinstance(patch, str):
+        raise InvalidPatchError(
+            f"instance {instance.instance_id}: the patch must be a string (a unified diff, '' for no "
+            "change), "
+            f"not {type(patch).__name__}"
+        )
     from swebench.harness.constants import (
         APPLY_PATCH_FAIL,
         APPLY_PATCH_PASS,
@@ -88,13 +138,13 @@ def grade(
     timings: dict[str, float] = {}
     log: list[str] = []
     factory = sandbox_factory or DockerSandbox
-    config = SandboxConfig(image=instance.image, timeout_s=timeout_s, max_output_bytes=EVAL_OUTPUT_BYTES)
+    sandbox_config = (config or GradingConfig()).sandbox_config(instance.image, timeout_s)
 
     started = time.perf_counter()
-    with factory(config) as sandbox:
+    with factory(sandbox_config) as sandbox:
         timings["container_start"] = time.perf_counter() - started
         started = time.perf_counter()
-        applied, apply_log = _apply(sandbox, patch or "")
+        applied, apply_log = _apply(sandbox, patch)
         timings["patch_apply"] = time.perf_counter() - started
         log.append(f"{APPLY_PATCH_PASS if applied else APPLY_PATCH_FAIL}:\n{apply_log}")
         if applied:
@@ -110,9 +160,10 @@ def grade(
 
     # swebench parses a log file; without a log_dir it is written to a temporary folder removed afterwards.
     with tempfile.TemporaryDirectory(prefix="srl-swe-grade-") as scratch:
-        log_path = _write_log(Path(log_dir or scratch), "\n".join(log), patch or "")
+        log_path = _write_log(Path(log_dir or scratch), "\n".join(log), patch)
         reports = get_eval_report(spec, prediction, str(log_path), include_tests_status=True)
-    report = reports[instance.instance_id]
+        report = reports[instance.instance_id]
+        diagnosis = {} if report["resolved"] or not applied else diagnose(spec, str(log_path), report)
     return GradeResult(
         instance_id=instance.instance_id,
         resolved=bool(report["resolved"]),
@@ -121,7 +172,35 @@ def grade(
         timings=timings,
         log_path=str(log_path) if log_dir else None,
         error=None if applied else "candidate patch did not apply",
+        diagnosis=diagnosis,
     )
+
+
+def diagnose(spec: Any, log_path: str, report: dict[str, Any]) -> dict[str, Any]:
+    """Return why an applied patch did not resolve: the expected tests that `failed`, `errored`, were
+    `skipped` (FAIL_TO_PASS) or are `missing` from the log, and a `hint` when missing ids look like another
+    machine's (absolute paths) or when the log held no test results at all."""
+    from swebench.harness.grading import _resolve_case, get_logs_eval
+
+    status_map, _ = get_logs_eval(spec, log_path)
+    buckets: dict[str, list[str]] = {"failed": [], "errored": [], "skipped": [], "missing": []}
+    named = {"FAILED": "failed", "ERROR": "errored", "SKIPPED": "skipped"}
+    for group in ("FAIL_TO_PASS", "PASS_TO_PASS"):
+        for test in report.get("tests_status", {}).get(group, {}).get("failure", []):
+            key = _resolve_case(test, status_map)
+            buckets["missing" if key is None else named.get(status_map[key], "failed")].append(test)
+    hint = None
+    machine_specific = [test for test in buckets["missing"] if _MACHINE_PATH.search(test.split("::", 1)[0])]
+    if not status_map:
+        hint = "the log holds no test results: the test command did not run or its output was not parsed"
+    elif machine_specific:
+        hint = (
+            f"{len(machine_specific)} missing test id(s) look machine-specific (absolute paths, e.g. "
+            f"{machine_specific[0]}): the row's test names were recorded on another machine and never match"
+        )
+    elif buckets["missing"]:
+        hint = "expected tests never appeared in the log: the row's test names may not match this test run"
+    return {**buckets, "tests_in_log": len(status_map), "hint": hint}
 
 
 def _apply(sandbox: Sandbox, patch: str) -> tuple[bool, str]:
@@ -150,3 +229,14 @@ def _write_log(folder: Path, text: str, patch: str) -> Path:
     log_path = folder / "run_instance.log"
     log_path.write_text(text)
     return log_path
+
+
+def parse_test_log(instance: TaskInstance, log: str) -> dict[str, str]:
+    """Return test name -> status that the instance's swebench log parser reads between the test markers."""
+    from swebench.harness.constants import END_TEST_OUTPUT, START_TEST_OUTPUT
+    from swebench.harness.grading import PARSER_REGISTRY
+    from swebench.harness.utils import make_test_spec
+
+    spec = make_test_spec(instance.to_row())
+    sliced = log.split(START_TEST_OUTPUT, 1)[-1].split(END_TEST_OUTPUT, 1)[0]
+    return PARSER_REGISTRY[spec.log_parser](sliced, spec)

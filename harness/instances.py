@@ -63,6 +63,8 @@ class TaskInstance:
     created_at: str = ""
     task_set: str = ""
     extra: dict = field(default_factory=dict)
+    image_source: str = field(default="", compare=False)
+    """Where `image` came from (a row field, a set's naming rule, an image map): named when it is missing."""
 
     def to_row(self) -> dict[str, Any]:
         """Return the instance as a row with SWE-bench's field names (extra fields alongside, lists as lists).
@@ -71,7 +73,7 @@ class TaskInstance:
         """
         row = dict(self.extra)
         for spec in fields(self):
-            if spec.name not in ("extra", "task_set"):
+            if spec.name not in ("extra", "task_set", "image_source"):
                 value = getattr(self, spec.name)
                 row[spec.name] = list(value) if isinstance(value, list) else value
         return row
@@ -101,6 +103,7 @@ class TaskInstance:
             pass_to_pass = _tests_in_files(extra["PASS_TO_PASS_full"], fail_to_pass)
         if not text["instance_id"] or not text["repo"]:
             raise where.error("instance_id" if not text["instance_id"] else "repo", "empty required field")
+        image_source = _image_field_source(row, where)
         if not all(text[name] for name in _GRADING_FIELDS):
             derived = _derived_grading(schema, text, fail_to_pass, pass_to_pass)
             text.update({name: text[name] or derived[name] for name in _GRADING_FIELDS})
@@ -110,6 +113,7 @@ class TaskInstance:
             PASS_TO_PASS=pass_to_pass,
             task_set=task_set,
             extra=extra,
+            image_source=image_source or f"the {task_set} naming rule",
         )
 
 
@@ -175,6 +179,14 @@ class _RowContext:
         return list(value)
 
 
+def _image_field_source(row: Mapping[str, Any], where: _RowContext) -> str:
+    """Return which row field named the image ("" when the image is derived from the set's naming rule)."""
+    name = "image" if row.get("image") else "image_name" if row.get("image_name") else ""
+    if not name:
+        return ""
+    return f"field {name!r} of {where.source}" if where.source else f"the row's field {name!r}"
+
+
 def _derived_grading(
     schema: str, text: dict[str, str], fail_to_pass: list[str], pass_to_pass: list[str]
 ) -> dict[str, str]:
@@ -223,7 +235,8 @@ def load_instances(
     """Return the task instances of the named set, from `path` when given, else the hub (or the package).
 
     `instance_ids` keeps only those ids (in the set's order) and fails naming any that are missing;
-    `image_map` (a JSON / YAML file or a mapping of instance id -> image) overrides the derived images.
+    `image_map` (a JSON / YAML file or a mapping of instance id -> image) overrides the instances' images;
+    a key that is no instance of the set is warned about (logged), never silently ignored.
     """
     task_set = get_task_set(task)
     if path is not None:
@@ -233,13 +246,38 @@ def load_instances(
     else:
         rows = _rows_from_hub(task_set)
     instances = _unique((source, TaskInstance.from_row(row, task, source=source)) for source, row in rows)
+    if image_map is not None:
+        apply_image_map(instances, image_map, task)
     if instance_ids is not None:
         instances = _select(instances, instance_ids, task)
-    if image_map is not None:
-        overrides = image_map if isinstance(image_map, Mapping) else image_names.load_image_map(image_map)
-        for instance in instances:
-            instance.image = overrides.get(instance.instance_id, instance.image)
     return instances
+
+
+def apply_image_map(
+    instances: list[TaskInstance], image_map: str | Path | Mapping[str, str], task: str = ""
+) -> list[str]:
+    """Set the mapped instances' images (and where the name came from); return the map's unknown ids.
+
+    `image_map` is a JSON / YAML file or a mapping of instance id -> image. Ids that are no instance of
+    `instances` are logged as a warning naming them (a typo must not silently fall back to the default).
+    """
+    if isinstance(image_map, Mapping):
+        overrides, origin = dict(image_map), "the image map given"
+    else:
+        overrides, origin = image_names.load_image_map(image_map), f"image map {image_map}"
+    present = {instance.instance_id for instance in instances}
+    unknown = [instance_id for instance_id in overrides if instance_id not in present]
+    if unknown:
+        shown = ", ".join(unknown[:_REPEATS_NAMED]) + (
+            f" and {len(unknown) - _REPEATS_NAMED} more" if len(unknown) > _REPEATS_NAMED else ""
+        )
+        where = f" of task set {task}" if task else ""
+        logger.warning("%s: %d id(s) match no instance%s: %s", origin, len(unknown), where, shown)
+    for instance in instances:
+        if instance.instance_id in overrides:
+            instance.image = overrides[instance.instance_id]
+            instance.image_source = origin
+    return unknown
 
 
 def _unique(instances: Iterable[tuple[str, TaskInstance]]) -> list[TaskInstance]:

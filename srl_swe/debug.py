@@ -1,4 +1,4 @@
-"""`python -m srl_swe.debug --task demo --instance ID [--trajectory PATH]`: step an env by hand against a
+"""`python -m srl_swe.debug --task demo --instance-ids ID [--trajectory PATH]`: step an env by hand against a
 recorded expert trajectory (any format `srl_swe.trajectories.read` takes).
 
 The prompt is envs' (`python -m envs`, whose flags it also takes); the expert defaults to the demo set's

@@ -243,7 +243,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Records the demo trajectories; returns 0 when every one ended with reward 1.0, else 1."""
+    """Records the demo trajectories; returns 0 when every one ended with reward 1.0, 1 when one did not, 2
+    on bad input (an unknown instance id)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -253,9 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True)
     try:
         instances = load_instances("demo", instance_ids=arguments.instance_ids)
-    except HarnessError as error:
-        console.print(f"[red]error:[/red] {error}")
-        return 1
+    except HarnessError as error:  # bad input: one line, exit 2
+        console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        return 2
     failures = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:

@@ -71,7 +71,7 @@ def _owner_is_gone(container: Container) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the reaper from the command line; returns the exit status."""
+    """Runs the reaper from the command line; returns the exit status (2: the engine did not answer)."""
     parser = argparse.ArgumentParser(
         prog="python -m harness.sandbox.reaper", description=__doc__.splitlines()[0]
     )
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         removed = reap(older_than_s=args.older_than, only_dead_owners=not args.all)
     except SandboxError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
     print(f"removed {removed} sandbox container(s)")
     return 0
 

@@ -14,7 +14,16 @@ SCRIPT = (
 
 def test_the_prompt_runs_the_expert_shows_similarity_diff_and_test_results(instance) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "envs", "--task", "demo", "--instance", instance.instance_id, "--no-color"],
+        [
+            sys.executable,
+            "-m",
+            "envs",
+            "--task",
+            "demo",
+            "--instance-ids",
+            instance.instance_id,
+            "--no-color",
+        ],
         input=SCRIPT,
         capture_output=True,
         text=True,
@@ -32,12 +41,12 @@ def test_the_prompt_runs_the_expert_shows_similarity_diff_and_test_results(insta
 
 def test_an_unknown_instance_is_one_line_on_stderr() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "envs", "--task", "demo", "--instance", "nope__nope-1"],
+        [sys.executable, "-m", "envs", "--task", "demo", "--instance-ids", "nope__nope-1"],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 1 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,6 @@ def test_reaper_cli_says_in_one_line_when_the_engine_does_not_answer() -> None:
     command = [sys.executable, "-m", "harness.sandbox.reaper"]
     env = {"DOCKER_HOST": "unix:///nonexistent/docker.sock", "PATH": "/usr/bin:/bin"}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.startswith("error: Docker engine not reachable at unix:///nonexistent/docker.sock")
     assert len(done.stderr.strip().splitlines()) == 1

@@ -17,7 +17,7 @@ INSTANCE = "srl-demo__timespan-3"
 
 def _prompt(*args: str, script: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "srl_swe.debug", "--instance", INSTANCE, "--no-color", *args],
+        [sys.executable, "-m", "srl_swe.debug", "--instance-ids", INSTANCE, "--no-color", *args],
         input=script,
         capture_output=True,
         text=True,
@@ -36,5 +36,5 @@ def test_recorded_expert_is_shown_and_replayed_to_reward_one() -> None:
 
 def test_missing_trajectory_is_one_line(tmp_path: Path) -> None:
     result = _prompt("--trajectory", str(tmp_path / "none.traj"), script=":quit\n")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("error: no expert trajectory at") and result.stderr.count("\n") == 1

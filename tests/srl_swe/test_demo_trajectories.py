@@ -175,5 +175,6 @@ def test_the_command_regenerates_a_shipped_trajectory_up_to_timings(
 
 
 def test_the_command_names_an_unknown_instance_in_one_line_and_fails(capsys) -> None:
-    assert main(["--instance-ids", "srl-demo__nothing-1"]) == 1
-    assert "srl-demo__nothing-1" in capsys.readouterr().err
+    assert main(["--instance-ids", "srl-demo__nothing-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "srl-demo__nothing-1" in err and err.count("\n") == 1
