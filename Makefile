@@ -7,8 +7,7 @@ setup:
 	bash scripts/setup.sh
 
 demo: setup
-	$(PY) -m srl_swe.eval --mode gold --task demo
-	$(PY) -m srl_swe.data build --trajectories srl_swe/assets/demo_trajectories --out runs/demo/steps --overwrite
+	$(PY) -m srl_swe.demo
 
 test: setup
 	$(PY) -m pytest

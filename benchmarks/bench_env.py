@@ -5,7 +5,7 @@
   `docker exec CID true` round-trip through the docker CLI, the baseline the issue names;
 - steps/s of `true` with 1, 2 and 4 envs in parallel (gymnasium's AsyncVectorEnv, shared memory off).
 
-    python benchmarks/bench_env.py [--instance ID] [--resets 5] [--steps 50] [--envs 1 2 4]
+    python benchmarks/bench_env.py [--instance-ids ID] [--resets 5] [--steps 50] [--envs 1 2 4]
 """
 
 from __future__ import annotations
@@ -92,12 +92,12 @@ def vector_steps_per_second(instance, num_envs: int, steps: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Runs the benchmark and prints the tables; returns the exit status."""
     parser = argparse.ArgumentParser(prog="bench_env.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--instance", default="srl-demo__semverkit-8", help="demo instance id")
+    parser.add_argument("--instance-ids", default="srl-demo__semverkit-8", help="demo instance id")
     parser.add_argument("--resets", type=int, default=5, help="resets timed per kind (median)")
     parser.add_argument("--steps", type=int, default=50, help="steps timed per measurement")
     parser.add_argument("--envs", type=int, nargs="+", default=[1, 2, 4], help="parallel env counts")
     args = parser.parse_args(argv)
-    instance = load_instances("demo", instance_ids=[args.instance])[0]
+    instance = load_instances("demo", instance_ids=[args.instance_ids])[0]
     ensure_images([instance])
     console = Console()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from srl_swe.eval import EvalConfig
+    from srl_swe.eval_config import EvalConfig
 
 
 def run_gold(config: EvalConfig) -> int:
@@ -20,7 +20,7 @@ def run_gold(config: EvalConfig) -> int:
 
     console = Console()
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
-    ensure_images(instances)
+    ensure_images(instances, pull=config.pull)
     run_id = config.run_id or f"{config.mode}-{config.task}"
     root = Path(config.run_dir) / run_id
     console.print(f"[bold]{len(instances)}[/] instances of [bold]{config.task}[/], {config.workers} workers")
@@ -33,6 +33,8 @@ def run_gold(config: EvalConfig) -> int:
             model_name="gold",
             workers=config.workers,
             timeout_s=config.timeout_s,
+            force=config.force,
+            grading=config.grading(),
         )
     }
     if config.control:
@@ -44,13 +46,20 @@ def run_gold(config: EvalConfig) -> int:
             model_name="empty",
             workers=config.workers,
             timeout_s=config.timeout_s,
+            force=config.force,
+            grading=config.grading(),
         )
     console.print(gold_table(instances, runs))
     for name, run in runs.items():
+        graded = len(instances) - len(run.reused)
+        console.print(
+            f"{name}: {graded} graded, {len(run.reused)} reused (same instance, patch and image; --force "
+            "regrades)"
+        )
         console.print(f"{name} report: {run.report_path}", soft_wrap=True)
     failures = _failures(instances, runs)
     for line in failures:
-        console.print(f"[red]{line}[/]")
+        console.print(line, style="red", soft_wrap=True, markup=False, highlight=False)
     return 1 if failures else 0
 
 
@@ -62,7 +71,8 @@ def _failures(instances, runs) -> list[str]:
         if gold is None:
             problems.append(f"{iid}: gold not graded ({runs['gold'].errors.get(iid, 'unknown error')})")
         elif not gold["resolved"]:
-            problems.append(f"{iid}: the gold patch does not resolve it (log: {gold['log_path']})")
+            why = describe_unresolved(gold)
+            problems.append(f"{iid}: the gold patch does not resolve it{why} (log: {gold['log_path']})")
         if "empty" in runs:
             empty = runs["empty"].entry(iid)
             if empty is None:
@@ -72,6 +82,27 @@ def _failures(instances, runs) -> list[str]:
             elif empty["resolved"]:
                 problems.append(f"{iid}: resolved with an EMPTY patch: its FAIL_TO_PASS tests do not fail")
     return problems
+
+
+def describe_unresolved(entry: dict) -> str:
+    """Return ': N failed (a, b), N errored, N never in the log; hint' for an unresolved report entry, or
+    '' when it carries no diagnosis."""
+    diagnosis = entry.get("diagnosis") or {}
+    if not entry.get("patch_successfully_applied", True):
+        return ": the patch did not apply"
+    parts = []
+    for key, label in (
+        ("failed", "failed"),
+        ("errored", "errored"),
+        ("skipped", "skipped"),
+        ("missing", "never in the log"),
+    ):
+        tests = diagnosis.get(key) or []
+        if tests:
+            shown = ", ".join(tests[:3]) + (", ..." if len(tests) > 3 else "")
+            parts.append(f"{len(tests)} {label} ({shown})")
+    text = ": " + "; ".join(parts) if parts else ""
+    return text + (f"; {diagnosis['hint']}" if diagnosis.get("hint") else "")
 
 
 def gold_table(instances, runs):

@@ -15,7 +15,7 @@ from harness.evaluation import write_json_atomic
 if TYPE_CHECKING:
     from agents.loop import Episode
     from harness import TaskInstance
-    from srl_swe.eval import EvalConfig
+    from srl_swe.eval_config import EvalConfig
 
 PREDICTIONS_FILE = "predictions.jsonl"
 
@@ -36,7 +36,7 @@ def run_policy_mode(config: EvalConfig, policy: Policy | None = None) -> int:
 
     console = Console()
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
-    ensure_images(instances)
+    ensure_images(instances, pull=config.pull)
     root = Path(config.run_dir) / (config.run_id or f"{config.mode}-{config.task}")
     name = model_name(config.model)
     predictions = read_predictions(root / PREDICTIONS_FILE)
@@ -70,13 +70,22 @@ def run_policy_mode(config: EvalConfig, policy: Policy | None = None) -> int:
         workers=config.workers,
         timeout_s=config.timeout_s,
         grader=_reusing_grader(episodes),
+        force=config.force,
+        grading=config.grading(),
     )
     console.print(policy_table(config.mode, instances, run, predictions, episodes))
     report = json.loads(run.report_path.read_text())
     console.print(
         f"resolved {report['resolved_instances']}/{report['total_instances']}, "
-        f"empty patches {report['empty_patch_instances']}, errors {report['error_instances']}"
+        f"empty patches {report['empty_patch_instances']}, errors {report['error_instances']}; "
+        f"{report['reused_instances']} result(s) reused (same instance, patch and image; --force regrades)"
     )
+    from srl_swe.eval_gold import describe_unresolved
+
+    for instance_id in report["unresolved_ids"]:
+        why = describe_unresolved(run.entry(instance_id))
+        if why:
+            console.print(f"{instance_id}: unresolved{why}", soft_wrap=True, highlight=False, markup=False)
     console.print(f"predictions: {root / PREDICTIONS_FILE}", soft_wrap=True)
     console.print(f"report: {run.report_path}", soft_wrap=True)
     return 0 if report["completed_instances"] == report["total_instances"] else 1
@@ -119,7 +128,8 @@ def build_policy(config: EvalConfig) -> Policy:
             "dtype": config.dtype,
             "seed": config.seed,
             "max_model_len": config.max_model_len,
-            "max_num_seqs": max(1, config.batch_size),
+            "max_num_seqs": max(1, config.batch_size)
+            * (max(1, config.samples) if config.mode == "steps" else 1),
         }
         if config.gpu_memory_utilization is not None:
             options["gpu_memory_utilization"] = config.gpu_memory_utilization
@@ -189,6 +199,10 @@ def _e2e_batch(batch, policy, config, root, name):
         step_timeout_s=config.step_timeout_s,
         grade_timeout_s=config.timeout_s,
         grade_log_dir=root / name.replace("/", "__"),
+        grade_network_mode=config.grade_network_mode,
+        grade_memory=config.grade_memory,
+        grade_pids_limit=config.grade_pids_limit,
+        pull_images=config.pull,
     )
     loop = LoopConfig(context_steps=None if config.context_steps < 0 else config.context_steps)
     envs = [StepLimit(SWEEnv(instance, config=env_config), config.max_steps) for instance in batch]

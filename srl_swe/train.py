@@ -39,8 +39,10 @@ TABLE_METRICS = (
     "dynamic_sampling/kept_frac",
     "dynamic_sampling/draws",
     "mean_token_accuracy",
+    "heldout/step_reward",
+    "heldout/format_error_rate",
 )
-PLOT_METRICS = ("reward", "dynamic_sampling/kept_frac", "loss")
+PLOT_METRICS = ("reward", "heldout/step_reward", "dynamic_sampling/kept_frac", "loss")
 # Applied when torch sees no GPU (transformers would refuse bf16 there); a preset, YAML or flag still wins.
 CPU_SETTINGS = {"use_cpu": True, "bf16": False}
 
@@ -62,6 +64,23 @@ class TrainArguments:
     )
     steps_data: str | None = field(
         default=None, metadata={"help": "a step dataset built by `python -m srl_swe.data build`"}
+    )
+    validation_data: str | None = field(
+        default=None,
+        metadata={
+            "help": "held-out step dataset evaluated during training (default: STEPS_DATA-validation when "
+            "--steps_data has one, as `srl_swe.data build --validation` writes it)"
+        },
+    )
+    validation_every: int = field(
+        default=10, metadata={"help": "evaluate on the held-out steps every N optimizer steps (0: never)"}
+    )
+    validation_max_new_tokens: int | None = field(
+        default=None,
+        metadata={
+            "help": "longest held-out completion, tokens (default: the recipe's "
+            "max_completion_length, or 1024)"
+        },
     )
     model: str | None = field(
         default=None, metadata={"help": "model path or hub id (default: the tiny model)"}
@@ -174,6 +193,26 @@ def load_steps(args: TrainArguments, output_dir: str):
     return steps
 
 
+def heldout_callbacks(args: TrainArguments, config: Any) -> list:
+    """Return the held-out evaluation callback the arguments ask for ([] without validation data or with
+    ``validation_every`` 0); TrainError when the named validation data is no step dataset."""
+    from srl_swe.data import validation_path
+    from srl_swe.eval_steps import StepEvalError, load_step_dataset
+    from srl_swe.recipes.heldout import HeldOutStepsCallback
+
+    path = args.validation_data
+    if path is None and args.steps_data and validation_path(Path(args.steps_data)).is_dir():
+        path = str(validation_path(Path(args.steps_data)))
+    if path is None or args.validation_every <= 0:
+        return []
+    try:
+        steps = load_step_dataset(path)
+    except StepEvalError as error:
+        raise TrainError(str(error).replace("--steps", "--validation_data", 1)) from None
+    tokens = args.validation_max_new_tokens or getattr(config, "max_completion_length", None) or 1024
+    return [HeldOutStepsCallback(steps, args.validation_every, tokens, config.output_dir)]
+
+
 def build_steps(source: str, out: Path) -> None:
     """Build the step dataset of the trajectories at ``source`` into ``out``; TrainError when unreadable."""
     import datasets
@@ -251,7 +290,8 @@ def run(args: TrainArguments, config: Any) -> Path:
         raise TrainError(f"--resume: no checkpoint in {output_dir}")
     steps = load_steps(args, str(output_dir))
     model = resolve_model(args.model)
-    trainer = recipe_module(args.recipe).train(config, model, steps, resume=args.resume)
+    callbacks = heldout_callbacks(args, config)
+    trainer = recipe_module(args.recipe).train(config, model, steps, resume=args.resume, callbacks=callbacks)
     rows = metric_rows(trainer.state.log_history)
     console = Console()
     console.print(results_table(rows))

@@ -28,6 +28,7 @@ COVERED_ELSEWHERE = {
 COVERED_HERE = {
     "srl_swe.eval",
     "srl_swe.train",
+    "srl_swe.demo",
     "srl_swe.demo_trajectories",
     "srl_swe.tiny_model",
     "harness.images",
@@ -110,6 +111,23 @@ def test_train_on_swe_gym_here_ends_in_one_line(tmp_path: Path) -> None:
     assert "SWE-Gym/OpenHands-SFT-Trajectories" in line and "--trajectories" in line
     assert len(done.stderr.strip().splitlines()) <= 2  # the CPU note (no GPU here) and the error
     assert done.stdout == ""
+
+
+@pytest.mark.docker
+@pytest.mark.vllm
+@pytest.mark.train
+def test_demo_runs_every_stage_on_a_short_budget_and_resumes(tmp_path: Path) -> None:
+    budget = " --train_steps 1 --validation_every 1 --samples 1 --max_new_tokens 16 --e2e_max_steps 1"
+    out = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
+    rows = json.loads((tmp_path / "runs/demo/comparison.json").read_text())
+    assert [row["name"] for row in rows] == ["base", "sft", "srl"]
+    for row in rows:
+        assert -1.0 <= row["heldout_step_reward"] <= 1.0 and 0.0 <= row["format_error_rate"] <= 1.0
+        assert 0.0 <= row["oracle_resolved"] <= 1.0 and 0.0 <= row["e2e_resolved"] <= 1.0
+    assert (tmp_path / "runs/demo/comparison.png").read_bytes().startswith(b"\x89PNG")
+    assert "base vs SFT vs SRL" in out
+    again = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
+    assert again.count("done already, skipped") == 7  # gold, steps, 3 measures, 2 trainings
 
 
 @pytest.mark.docker

@@ -11,14 +11,16 @@ from agents.policies.base import Conversation, SamplingConfig, cut_at_stop, warn
 class TransformersPolicy:
     """Completes conversations one at a time with transformers (no batching: a fallback and a reference).
 
-    ``model`` is a local folder or hub id; ``model_kwargs`` go to ``from_pretrained`` (e.g. ``dtype``).
-    The context limit is the config's ``max_position_embeddings``.
+    ``model`` is a local folder or hub id (``model_kwargs`` go to ``from_pretrained``, e.g. ``dtype``), or a
+    model already loaded, e.g. one being trained, with its ``tokenizer`` (left where it is; put in eval mode
+    only while generating). The context limit is the config's ``max_position_embeddings``.
     """
 
     def __init__(
         self,
-        model: str,
+        model: Any,
         *,
+        tokenizer: Any = None,
         sampling: SamplingConfig | None = None,
         device: str = "cpu",
         **model_kwargs: Any,
@@ -26,8 +28,11 @@ class TransformersPolicy:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.sampling = sampling or SamplingConfig()
-        self.tokenizer = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForCausalLM.from_pretrained(model, **model_kwargs).to(device).eval()
+        if isinstance(model, str):
+            tokenizer = AutoTokenizer.from_pretrained(model)
+            model = AutoModelForCausalLM.from_pretrained(model, **model_kwargs).to(device)
+        self.tokenizer = tokenizer
+        self.model = model
         self.max_model_len: int = getattr(self.model.config, "max_position_embeddings", 1 << 30)
         pad = self.tokenizer.pad_token_id
         self._pad_token_id = self.tokenizer.eos_token_id if pad is None else pad
@@ -39,17 +44,24 @@ class TransformersPolicy:
         if self.sampling.seed is not None:
             torch.manual_seed(self.sampling.seed)
         results = []
-        for index, conversation in enumerate(conversations):
-            encoded = self.tokenizer.apply_chat_template(
-                conversation, add_generation_prompt=True, return_tensors="pt", return_dict=True
-            ).to(self.model.device)
-            length = encoded["input_ids"].shape[1]
-            if length >= self.max_model_len:
-                warn_too_long(index, length, self.max_model_len)
-                results.append([""] * n)
-                continue
-            results.append(self._sample(encoded, length, n))
+        training = self.model.training
+        self.model.eval()
+        try:
+            for index, conversation in enumerate(conversations):
+                results.append(self._complete(index, conversation, n))
+        finally:
+            self.model.train(training)
         return results
+
+    def _complete(self, index: int, conversation: Conversation, n: int) -> list[str]:
+        encoded = self.tokenizer.apply_chat_template(
+            conversation, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(self.model.device)
+        length = encoded["input_ids"].shape[1]
+        if length >= self.max_model_len:
+            warn_too_long(index, length, self.max_model_len)
+            return [""] * n
+        return self._sample(encoded, length, n)
 
     def _sample(self, encoded: Any, length: int, n: int) -> list[str]:
         import torch

@@ -19,6 +19,12 @@ class VLLMPolicy:
     ``dtype``, ``max_num_seqs``, ``gpu_memory_utilization``), its memory sized for this hardware by
     :func:`start_engine`. Every conversation of a call is scheduled in one ``LLM.chat``
     call, so vLLM batches them.
+
+    Seeded sampling (``SamplingConfig.seed``) gives every request a seed derived from it and the request's
+    position, so that a batch of any size is reproducible. On vLLM-CPU a seeded request whose prompt is
+    prefilled in chunks kills the engine ("CPU Generator does not use offset": vLLM rewinds the request's
+    generator, which torch's CPU generator cannot), so an engine started here for seeded sampling on the CPU
+    prefills every prompt whole (:func:`seeded_cpu_kwargs`).
     """
 
     def __init__(
@@ -33,6 +39,8 @@ class VLLMPolicy:
         if engine is None:
             if model is None:
                 raise ValueError("VLLMPolicy needs a model (path or hub id) or an existing engine")
+            if self._seeded(sampling):
+                engine_kwargs = seeded_cpu_kwargs(model, engine_kwargs)
             engine = start_engine(model, **engine_kwargs)
         self.engine = engine
         self.sampling = sampling or SamplingConfig()
@@ -53,18 +61,25 @@ class VLLMPolicy:
         results: list[list[str]] = [[""] * n for _ in conversations]
         if not fits:
             return results
-        params = SamplingParams(
-            n=n,
-            temperature=self.sampling.temperature,
-            top_p=self.sampling.top_p,
-            max_tokens=self.sampling.max_new_tokens,
-            seed=self.sampling.seed,
-            stop=list(self.sampling.stop) or None,
-        )
+        params = [
+            SamplingParams(
+                n=n,
+                temperature=self.sampling.temperature,
+                top_p=self.sampling.top_p,
+                max_tokens=self.sampling.max_new_tokens,
+                seed=request_seed(self.sampling.seed, index),
+                stop=list(self.sampling.stop) or None,
+            )
+            for index in fits
+        ]
         outputs = self.engine.chat([conversations[i] for i in fits], params, use_tqdm=False)
         for index, output in zip(fits, outputs, strict=True):
             results[index] = [sample.text for sample in output.outputs]
         return results
+
+    @staticmethod
+    def _seeded(sampling: SamplingConfig | None) -> bool:
+        return sampling is not None and sampling.seed is not None
 
     def close(self) -> None:
         """Shut down the engine this policy started (a shared one is left running); returns None.
@@ -79,6 +94,22 @@ class VLLMPolicy:
         """Return how many tokens the conversation's chat prompt (generation prompt included) has."""
         encoded = self._tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True)
         return len(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
+
+
+def request_seed(seed: int | None, index: int) -> int | None:
+    """Return the seed of the ``index``-th conversation of a call seeded with ``seed`` (None: unseeded)."""
+    return None if seed is None else (seed * 1_000_003 + index) % (1 << 63)
+
+
+def seeded_cpu_kwargs(model: str, engine_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return ``engine_kwargs`` with, on vLLM-CPU, chunked prefill off and a token budget of a whole context
+    (what seeded requests need there; settings given in ``engine_kwargs`` win); unchanged elsewhere."""
+    from agents.policies.vllm_memory import kv_shape, on_cpu_build
+
+    if not on_cpu_build():
+        return engine_kwargs
+    context = engine_kwargs.get("max_model_len") or kv_shape(model).context
+    return {"enable_chunked_prefill": False, "max_num_batched_tokens": max(context, 8192)} | engine_kwargs
 
 
 def start_engine(model: str, **engine_kwargs: Any) -> Any:

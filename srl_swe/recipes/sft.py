@@ -96,9 +96,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def train(config: StepSFTConfig, model: str, steps: Dataset, resume: bool = False) -> SFTTrainer:
-    """Fine-tune ``model`` (path or hub id) on the expert completions of the steps; return the trainer."""
-    trainer = SFTTrainer(model=model, args=config, train_dataset=sft_dataset(steps))
+def train(
+    config: StepSFTConfig, model: str, steps: Dataset, resume: bool = False, callbacks: list | None = None
+) -> SFTTrainer:
+    """Fine-tune ``model`` (path or hub id) on the expert completions of the steps (``callbacks``: extra
+    TrainerCallbacks, e.g. held-out evaluation); return the trainer."""
+    trainer = SFTTrainer(model=model, args=config, train_dataset=sft_dataset(steps), callbacks=callbacks)
     trainer.train(resume_from_checkpoint=resume or None)
     trainer.save_model()
     return trainer

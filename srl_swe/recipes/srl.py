@@ -113,9 +113,12 @@ class SRLTrainer(DynamicSamplingGRPOTrainer):
         super().__init__(model=model, args=args, train_dataset=train_dataset, **kwargs)
 
 
-def train(config: SRLConfig, model: str, steps: Dataset, resume: bool = False) -> SRLTrainer:
-    """Train ``model`` (path or hub id) with SRL on the step dataset; return the trainer (its log history)."""
-    trainer = SRLTrainer(model=model, args=config, train_dataset=steps)
+def train(
+    config: SRLConfig, model: str, steps: Dataset, resume: bool = False, callbacks: list | None = None
+) -> SRLTrainer:
+    """Train ``model`` (path or hub id) with SRL on the step dataset (``callbacks``: extra TrainerCallbacks,
+    e.g. held-out evaluation); return the trainer (its log history)."""
+    trainer = SRLTrainer(model=model, args=config, train_dataset=steps, callbacks=callbacks)
     trainer.train(resume_from_checkpoint=resume or None)
     trainer.save_model()
     return trainer

