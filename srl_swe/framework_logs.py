@@ -38,6 +38,9 @@ def quiet_frameworks(verbose: bool = False) -> dict[str, str]:
     os.environ.update(chosen)
     for name in FRAMEWORK_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR if name in ERROR_ONLY else logging.WARNING)
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # loading and saving bars; training shows its own
     for category in (DeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=category)
     warnings.filterwarnings("ignore", category=UserWarning, module=FRAMEWORK_MODULES)

@@ -15,6 +15,7 @@ from trl import SFTConfig, SFTTrainer
 
 from agents.completion import THINK_CLOSE, THINK_OPEN
 from agents.prompts import action_block
+from srl_swe.recipes.progress import show_rich_progress
 
 
 def expert_completion(thought: str, action: str) -> str:
@@ -102,6 +103,7 @@ def train(
     """Fine-tune ``model`` (path or hub id) on the expert completions of the steps (``callbacks``: extra
     TrainerCallbacks, e.g. held-out evaluation); return the trainer."""
     trainer = SFTTrainer(model=model, args=config, train_dataset=sft_dataset(steps), callbacks=callbacks)
+    show_rich_progress(trainer)
     trainer.train(resume_from_checkpoint=resume or None)
     trainer.save_model()
     return trainer

@@ -22,6 +22,7 @@ from typing import Any
 from datasets import Dataset
 
 from srl_swe.recipes.dynamic_sampling import DynamicSamplingGRPOConfig, DynamicSamplingGRPOTrainer
+from srl_swe.recipes.progress import show_rich_progress
 from srl_swe.reward import srl_reward
 
 
@@ -119,6 +120,7 @@ def train(
     """Train ``model`` (path or hub id) with SRL on the step dataset (``callbacks``: extra TrainerCallbacks,
     e.g. held-out evaluation); return the trainer (its log history)."""
     trainer = SRLTrainer(model=model, args=config, train_dataset=steps, callbacks=callbacks)
+    show_rich_progress(trainer)
     trainer.train(resume_from_checkpoint=resume or None)
     trainer.save_model()
     return trainer
