@@ -26,6 +26,7 @@ import sys
 from collections.abc import Sequence
 
 from srl_swe.eval_config import MODES, EvalConfig
+from srl_swe.framework_logs import quiet_frameworks, verbose_requested
 
 __all__ = ["MODES", "EvalConfig", "main", "parse"]
 PROG = "python -m srl_swe.eval"
@@ -58,21 +59,9 @@ def parse(argv: Sequence[str]) -> EvalConfig:
     return config
 
 
-def verbose_requested(argv: Sequence[str]) -> bool:
-    """Return whether `--verbose` (or `--verbose true`) is among the flags: read before anything imports a
-    framework, so that quiet_frameworks comes first."""
-    argv = list(argv)
-    if "--verbose" not in argv:
-        return False
-    following = argv[argv.index("--verbose") + 1 : argv.index("--verbose") + 2]
-    return not following or following[0].lower() not in ("false", "0", "no")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the evaluation CLI; return the process exit code (1 when an instance fails validation, 2 on bad
     input)."""
-    from srl_swe.framework_logs import quiet_frameworks
-
     argv = list(sys.argv[1:] if argv is None else argv)
     quiet_frameworks(verbose=verbose_requested(argv))  # before TRL, transformers or vLLM is imported
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 
 FRAMEWORK_LOGGERS = ("vllm", "transformers", "trl", "datasets", "accelerate", "torch", "huggingface_hub")
 # Loggers kept at ERROR: vLLM's CPU-build notices, and the hub client's line per retry of an unreachable hub
@@ -48,3 +49,13 @@ def quiet_frameworks(verbose: bool = False) -> dict[str, str]:
     # TRL says so again at every import of its vLLM modules.
     warnings.filterwarnings("ignore", message="TRL currently supports vLLM versions", category=UserWarning)
     return chosen
+
+
+def verbose_requested(argv: Sequence[str]) -> bool:
+    """Return whether `--verbose` (or `--verbose true`) is among the command's flags: read before anything
+    imports a framework, so that quiet_frameworks comes first."""
+    argv = list(argv)
+    if "--verbose" not in argv:
+        return False
+    following = argv[argv.index("--verbose") + 1 : argv.index("--verbose") + 2]
+    return not following or following[0].lower() not in ("false", "0", "no")

@@ -108,13 +108,11 @@ def config_class(module: ModuleType) -> type:
 
 
 def early_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    """Return what must be known before the full parse: recipe, task, preset and verbose."""
+    """Return what must be known before the full parse: recipe, task and preset."""
     early = argparse.ArgumentParser(add_help=False)
     for name in ("recipe", "task", "preset"):
         early.add_argument(f"--{name}", default=TrainArguments.__dataclass_fields__[name].default)
-    early.add_argument("--verbose", nargs="?", const="true", default="false")
     known, _ = early.parse_known_args(argv)
-    known.verbose = known.verbose.lower() in ("true", "1", "yes")
     return known
 
 
@@ -306,11 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 with a one-line error on bad input)."""
     from agents.policies import PolicyStartError
     from harness.errors import HarnessError
-    from srl_swe.framework_logs import quiet_frameworks
+    from srl_swe.framework_logs import quiet_frameworks, verbose_requested
     from srl_swe.models import ModelNotFoundError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    quiet_frameworks(verbose=early_arguments(argv).verbose)
+    quiet_frameworks(verbose=verbose_requested(argv))
     try:
         args, config = parse(argv)
     except (TrainError, ValueError, OSError) as error:  # unknown recipe/preset, bad YAML or config value
