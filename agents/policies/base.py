@@ -49,6 +49,14 @@ class Policy(Protocol):
         ...
 
 
+def request_seed(seed: int | None, index: int) -> int | None:
+    """Return the seed of the ``index``-th conversation of a call seeded with ``seed`` (None: unseeded).
+
+    Every backend that takes per-request seeds uses it, so that a seeded batch gives the same completions
+    in process and through a server."""
+    return None if seed is None else (seed * 1_000_003 + index) % (1 << 63)
+
+
 def warn_too_long(index: int, prompt_tokens: int, limit: int) -> None:
     """Log that conversation ``index`` (``prompt_tokens`` long) does not fit ``limit`` and gets empty
     completions."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from agents.policies.base import Conversation, SamplingConfig, logger
+from agents.policies.base import Conversation, SamplingConfig, logger, request_seed
 
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
@@ -47,10 +47,10 @@ class OpenAIPolicy:
         with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(conversations))) as pool:
             return list(pool.map(lambda item: self._complete(*item, n), enumerate(conversations)))
 
-    @property
-    def _optional(self) -> dict:
-        """The request's optional fields that are set (some servers refuse an explicit null)."""
-        optional = {"seed": self.sampling.seed, "stop": list(self.sampling.stop) or None}
+    def _optional(self, index: int) -> dict:
+        """The optional fields of conversation ``index``'s request that are set (some servers refuse an
+        explicit null)."""
+        optional = {"seed": request_seed(self.sampling.seed, index), "stop": list(self.sampling.stop) or None}
         return {key: value for key, value in optional.items() if value is not None}
 
     def _complete(self, index: int, conversation: Conversation, n: int) -> list[str]:
@@ -64,7 +64,7 @@ class OpenAIPolicy:
                 temperature=self.sampling.temperature,
                 top_p=self.sampling.top_p,
                 max_tokens=self.sampling.max_new_tokens,
-                **self._optional,
+                **self._optional(index),
             )
         except BadRequestError as error:
             if "context" not in str(error).lower() and "too long" not in str(error).lower():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agents.policies.base import Conversation, PolicyStartError, SamplingConfig, warn_too_long
+from agents.policies.base import Conversation, PolicyStartError, SamplingConfig, request_seed, warn_too_long
 
 DEFAULT_SEQUENCES = 8
 """Sequences an engine is sized for when the caller does not say (``max_num_seqs``)."""
@@ -94,11 +94,6 @@ class VLLMPolicy:
         """Return how many tokens the conversation's chat prompt (generation prompt included) has."""
         encoded = self._tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True)
         return len(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
-
-
-def request_seed(seed: int | None, index: int) -> int | None:
-    """Return the seed of the ``index``-th conversation of a call seeded with ``seed`` (None: unseeded)."""
-    return None if seed is None else (seed * 1_000_003 + index) % (1 << 63)
 
 
 def seeded_cpu_kwargs(model: str, engine_kwargs: dict[str, Any]) -> dict[str, Any]:

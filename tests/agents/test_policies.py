@@ -126,7 +126,7 @@ def test_make_policy_names_what_is_wrong() -> None:
 
 
 def test_request_seeds_derive_from_one_seed_and_the_position() -> None:
-    from agents.policies.vllm_policy import request_seed
+    from agents.policies.base import request_seed
 
     seeds = [request_seed(0, index) for index in range(256)]
     assert len(set(seeds)) == 256 and seeds == [request_seed(0, index) for index in range(256)]
