@@ -45,7 +45,7 @@ import docker
 
 from harness.sandbox import TIMEOUT_EXIT_CODE, CommandResult, DockerSandbox, Sandbox, SandboxError
 from harness.sandbox.base import MARKER_VAR
-from harness.sandbox.docker import KILL_BUDGET_S, STDERR_INTO_STDOUT, kill_marked_argv
+from harness.sandbox.docker import KILL_BUDGET_S, command_prefix, kill_marked_argv
 from harness.sandbox.output import KILL_GRACE_S, BoundedOutput
 
 QUIET_TOOL_ENV = {
@@ -196,7 +196,7 @@ class PersistentShell:
         try:
             self._exec_id = self._api.exec_create(
                 self._container_id,
-                [*STDERR_INTO_STDOUT, "bash", "--login"],
+                [*command_prefix(self._sandbox.config), "bash", "--login"],
                 user=self._sandbox.config.user or "",
                 stdin=True,
                 stdout=True,

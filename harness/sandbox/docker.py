@@ -9,7 +9,7 @@ processes end. Files move as in-memory tar archives.
 
 Hardening (see SandboxConfig): a CPU quota, `no-new-privileges`, dropped capabilities, an optional user,
 and a disk limit: a quota where the storage driver has one (overlay2 on xfs), else a per-file size limit
-plus `disk_usage_bytes` for a watcher.
+(command_prefix) plus `disk_usage_bytes` for a watcher.
 
 Kept to what podman's compatible API also offers: no `auto_remove` (it races with reading the result),
 no runtimes, swap or kernel-memory limits, no exec `Pid`, and no docker CLI; a storage quota is asked
@@ -43,6 +43,21 @@ from harness.sandbox.output import collect_output
 
 STDERR_INTO_STDOUT = ("sh", "-c", 'exec "$@" 2>&1', "sh")
 """Prefix that gives the shell one output pipe, so stdout and stderr keep their order (exec keeps two)."""
+
+
+def command_prefix(config: SandboxConfig) -> tuple[str, ...]:
+    """Returns what every command of a sandbox with `config` runs under: STDERR_INTO_STDOUT and, with a disk
+    limit, a cap on the size of any file it writes (RLIMIT_FSIZE through sh's `ulimit -f`, in 512-byte
+    blocks; root in the container cannot raise it without CAP_SYS_RESOURCE, which Docker does not grant).
+
+    Set per command rather than as the container's ulimit: podman replaces its containers.conf
+    `default_ulimits` by a container's own, and its built-in open-files default then exceeds what a host
+    like this one allows, so no container would start."""
+    if config.disk_limit is None:
+        return STDERR_INTO_STDOUT
+    blocks = docker.utils.parse_bytes(config.disk_limit) // 512
+    return ("sh", "-c", f'ulimit -f {blocks}; exec "$@" 2>&1', "sh")
+
 
 KILL_BUDGET_S = 0.8
 """Longest a kill inside the container may take before the engine restarts the container instead."""
@@ -267,7 +282,7 @@ class DockerSandbox:
         try:
             exec_id = api.exec_create(
                 container.id,
-                [*STDERR_INTO_STDOUT, *self.config.shell, command],
+                [*command_prefix(self.config), *self.config.shell, command],
                 workdir=workdir,
                 environment={MARKER_VAR: marker},
                 user=self.config.user or "",
@@ -313,9 +328,6 @@ def _container_options(config: SandboxConfig) -> dict[str, Any]:
         "security_opt": ["no-new-privileges"] if config.no_new_privileges else None,
         "cap_drop": list(config.cap_drop) or None,
     }
-    if config.disk_limit is not None:
-        size = docker.utils.parse_bytes(config.disk_limit)
-        options["ulimits"] = [docker.types.Ulimit(name="fsize", soft=size, hard=size)]
     return {key: value for key, value in options.items() if value is not None}
 
 

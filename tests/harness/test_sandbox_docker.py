@@ -103,7 +103,10 @@ def test_hardening_defaults_reach_the_container(sandbox, docker_client) -> None:
     host = docker_client.containers.get(sandbox.container_id).attrs["HostConfig"]
     assert host["NanoCpus"] == 10**9 and host["SecurityOpt"] == ["no-new-privileges"]
     assert set(host["CapDrop"]) == set(SandboxConfig().cap_drop)
-    assert host["Ulimits"] == [{"Name": "fsize", "Soft": 10 * 2**30, "Hard": 10 * 2**30}]
+    cap = f"{10 * 2**30 // 1024}\n"  # bash counts RLIMIT_FSIZE in KiB
+    raised = sandbox.run("ulimit -f unlimited")
+    assert raised.exit_code == 1 and "Operation not permitted" in raised.output  # not even as root
+    assert sandbox.run("ulimit -f").output == cap
     assert "Operation not permitted" in sandbox.run("mknod /tmp/dev c 1 3").output  # CAP_MKNOD dropped
 
 
