@@ -123,10 +123,20 @@ def test_a_disk_filler_meets_the_file_size_cap_and_the_watched_limit_ends_the_ep
     assert attack(env, "ls /tmp/fill 2>&1 | wc -l; echo ok")[0] == "1\nok\n"
 
 
+def _wait_until_stopped(env: SWEEnv, limit_s: float = 30.0) -> None:
+    """Returns once the engine reports the env's container as not running; fails after `limit_s`."""
+    api, container_id = env.sandbox.client.api, env.sandbox.container_id
+    deadline = time.monotonic() + limit_s
+    while api.inspect_container(container_id)["State"]["Running"]:
+        assert time.monotonic() < deadline, f"container {container_id[:12]} still runs after kill -9 -1"
+        time.sleep(0.05)
+
+
 def test_killing_every_process_restarts_the_container_with_its_files(hostile) -> None:
     env = hostile()
     attack(env, "echo kept > /testbed/kept.txt")
     attack(env, "kill -9 -1")  # the shell survives (kill spares its caller) until the container stops
+    _wait_until_stopped(env)  # the engine stops it a moment later (later still on a busy machine)
     observation, _ = attack(env, "echo lost")
     assert "container stopped" in observation and "restarted" in observation, observation
     assert attack(env, "cat /testbed/kept.txt")[0] == "kept\n"
