@@ -309,8 +309,7 @@ def plot_heldout(rows: Sequence[dict[str, Any]], runs: dict[str, Path], path: Pa
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; return the exit status (2 with one line on bad input or a failed stage)."""
-    from srl_swe.eval import verbose_requested
-    from srl_swe.framework_logs import quiet_frameworks
+    from srl_swe.framework_logs import quiet_frameworks, verbose_requested
 
     argv = list(sys.argv[1:] if argv is None else argv)
     quiet_frameworks(verbose=verbose_requested(argv))
