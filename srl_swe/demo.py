@@ -7,9 +7,11 @@ Stages, each skipped when its outputs exist (run the command again to resume):
 3. ``base``    — the tiny model measured: held-out steps (greedy and sampled), oracle and e2e resolved rate;
 4. ``sft``, ``srl`` — both recipes trained from the tiny model for ``train_steps`` optimizer steps on
    ``prompts_per_step`` step examples each, evaluated on the held-out steps every ``validation_every``;
-5. ``sft``, ``srl`` measured as the base model was;
-6. ``comparison`` — one table (rows base, SFT, SRL), ``OUT/comparison.json`` and ``OUT/comparison.png``
-   (held-out step reward against training step).
+   then ``srl-rlvr`` — the paper's curriculum: RLVR in the demo containers from the SRL model for
+   ``rlvr_steps`` steps (``--recipe srl-rlvr --preset cpu-demo``);
+5. ``sft``, ``srl``, ``srl-rlvr`` measured as the base model was;
+6. ``comparison`` — one table (rows base, SFT, SRL, SRL→RLVR), ``OUT/comparison.json`` and
+   ``OUT/comparison.png`` (held-out step reward against training step).
 
 Flags are the fields of :class:`DemoConfig` (TRL's parser: dashes or underscores, ``--config FILE.yaml``).
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 PROG = "python -m srl_swe.demo"
-ROWS = ("base", "sft", "srl")
+ROWS = ("base", "sft", "srl", "srl-rlvr")
 COMPARISON = "comparison"
 
 
@@ -48,6 +50,9 @@ class DemoConfig:
         },
     )
     sft_learning_rate: float = field(default=1e-3, metadata={"help": "SFT's AdamW learning rate"})
+    rlvr_steps: int = field(
+        default=2, metadata={"help": "optimizer steps of RLVR from the SRL model (the SRL→RLVR row)"}
+    )
     validation_every: int = field(default=4, metadata={"help": "held-out evaluation every N training steps"})
     max_new_tokens: int = field(
         default=48, metadata={"help": "longest completion, tokens (training and eval)"}
@@ -61,6 +66,7 @@ class DemoConfig:
         """Check the counts; raise ValueError naming the field."""
         for name in (
             "train_steps",
+            "rlvr_steps",
             "prompts_per_step",
             "num_generations",
             "validation_every",
@@ -131,17 +137,23 @@ class Demo:
         return out
 
     def train(self, recipe: str, steps: Path) -> Path:
-        """Train ``recipe`` from the tiny model (a ``python -m srl_swe.train`` process); return its folder."""
+        """Train ``recipe`` (a ``python -m srl_swe.train`` process) from the tiny model, or for srl-rlvr from
+        the SRL run; return its folder."""
         c = self.config
         out = self.out / recipe
         if not self.stage(4, f"train {recipe.upper()}", (out / "config.json").is_file()):
             return out
+        on_steps = [
+            *("--steps_data", steps, "--max_steps", c.train_steps, "--validation_every", c.validation_every)
+        ]
         budget = {
             "srl": [
+                *on_steps,
                 *("--prompts_per_step", c.prompts_per_step, "--num_generations", c.num_generations),
                 *("--max_completion_length", c.max_new_tokens, "--learning_rate", c.srl_learning_rate),
             ],
             "sft": [
+                *on_steps,
                 *(
                     "--examples_per_step",
                     c.prompts_per_step,
@@ -150,6 +162,7 @@ class Demo:
                 ),
                 *("--learning_rate", c.sft_learning_rate, "--validation_max_new_tokens", c.max_new_tokens),
             ],
+            "srl-rlvr": ["--init-from", self.out / "srl", "--max_steps", c.rlvr_steps],
         }[recipe]
         resume = ["--resume"] if any(out.glob("checkpoint-*")) else []
         command = [
@@ -164,8 +177,7 @@ class Demo:
                 "--preset",
                 "cpu-demo",
             ),
-            *("--steps_data", steps, "--output_dir", out, "--max_steps", c.train_steps, "--seed", c.seed),
-            *("--validation_every", c.validation_every, *budget, *resume),
+            *("--output_dir", out, "--seed", c.seed, *budget, *resume),
             *(["--verbose"] if c.verbose else []),
         ]
         if subprocess.run([str(part) for part in command], check=False).returncode != 0:
@@ -271,7 +283,7 @@ def comparison_table(rows: Sequence[dict[str, Any]]):
         "oracle_resolved": "oracle resolved",
         "e2e_resolved": "e2e resolved",
     }
-    table = Table(title="base vs SFT vs SRL on the demo set")
+    table = Table(title="base vs SFT vs SRL vs SRL→RLVR on the demo set")
     table.add_column("model")
     for label in columns.values():
         table.add_column(label, justify="right")

@@ -1,15 +1,22 @@
-"""``python -m srl_swe.train``: train a policy on SRL step examples with a recipe (srl, sft).
+"""``python -m srl_swe.train``: train a policy with a recipe (srl, sft: step examples; rlvr, srl-rlvr: SWEEnv)
 
     python -m srl_swe.train --recipe srl --task demo [--preset cpu-demo] [--model M] [--steps_data DIR]
         [--trajectories PATH] [--output_dir DIR] [--resume] [--config FILE.yaml] [--<any config field> V]
+    python -m srl_swe.train --recipe rlvr --task demo [--preset cpu-demo] [--model M] [--image-map FILE]
+        [--expert_shaping W] ...
+    python -m srl_swe.train --recipe srl-rlvr --task demo [--init-from DIR] ...
 
 The step dataset is ``--steps_data`` when given; otherwise it is built once into ``OUTPUT_DIR/steps`` from
 ``--trajectories``, or from the task's published expert trajectories (``demo``: the shipped demo
 trajectories; ``swe-gym``: SWE-Gym's OpenHands SFT trajectories; ``swe-smith``: SWE-smith's trajectories).
+The RLVR recipes train on the task set's instances in real containers instead (``--image-map`` overrides their
+images); ``srl-rlvr`` starts from ``--init-from DIR``, else from the last SRL run of the task
+(``runs/train/srl-<task>``: its final model, else its last checkpoint).
 The model defaults to the embedded tiny model. Every field of the recipe's config (``SRLConfig``,
-``StepSFTConfig``) is a flag and a YAML key; values come from the config's defaults, then ``--preset``, then
-``--config``, then the command line. Checkpoints are TRL's (``OUTPUT_DIR/checkpoint-N``); ``--resume``
-continues from the last one. The run ends with a table of the logged metrics and a PNG of their curves.
+``StepSFTConfig``, ``RLVRConfig``) is a flag and a YAML key; values come from the config's defaults, then
+``--preset``, then ``--config``, then the command line. Checkpoints are TRL's (``OUTPUT_DIR/checkpoint-N``);
+``--resume`` continues from the last one. The run ends with a table of the logged metrics and a PNG of their
+curves.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-RECIPES = ("srl", "sft")
+RECIPES = ("srl", "sft", "rlvr", "srl-rlvr")
+RLVR_RECIPES = ("rlvr", "srl-rlvr")
 DEMO_TRAJECTORIES = Path(__file__).parent / "assets" / "demo_trajectories"
 # Expert trajectories published for a task set, read when --trajectories is not given.
 HUB_TRAJECTORIES = {
@@ -41,8 +49,26 @@ TABLE_METRICS = (
     "mean_token_accuracy",
     "heldout/step_reward",
     "heldout/format_error_rate",
+    "rlvr/resolved_rate",
+    "rlvr/episode_length",
+    "rlvr/format_error_rate",
+    "rlvr/submit_rate",
+    "rlvr/timeouts",
+    "rewards/expert_similarity/mean",
+    "time/env_s",
+    "time/generation_s",
+    "time/update_s",
 )
-PLOT_METRICS = ("reward", "heldout/step_reward", "dynamic_sampling/kept_frac", "loss")
+TABLE_STEPS = 8
+"""Most steps the results table shows as columns; a longer run shows 8 spread from its first to its last."""
+PLOT_METRICS = (
+    "reward",
+    "heldout/step_reward",
+    "rlvr/resolved_rate",
+    "rlvr/episode_length",
+    "dynamic_sampling/kept_frac",
+    "loss",
+)
 # Applied when torch sees no GPU (transformers would refuse bf16 there); a preset, YAML or flag still wins.
 CPU_SETTINGS = {"use_cpu": True, "bf16": False}
 
@@ -85,6 +111,17 @@ class TrainArguments:
     model: str | None = field(
         default=None, metadata={"help": "model path or hub id (default: the tiny model)"}
     )
+    init_from: str | None = field(
+        default=None,
+        metadata={
+            "help": "srl-rlvr: the SRL model to start from (default: the last SRL run of the task, "
+            "runs/train/srl-<task>)"
+        },
+    )
+    image_map: str | None = field(
+        default=None,
+        metadata={"help": "rlvr, srl-rlvr: JSON/YAML file mapping instance ids to container images"},
+    )
     preset: str | None = field(default=None, metadata={"help": "named settings of the recipe, e.g. cpu-demo"})
     resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint in output_dir"})
     verbose: bool = field(
@@ -97,14 +134,17 @@ def recipe_module(name: str) -> ModuleType:
     """Return the module of recipe ``name`` (it holds the config class, PRESETS and ``train``)."""
     if name not in RECIPES:
         raise TrainError(f"unknown recipe {name!r}; known recipes: {', '.join(RECIPES)}")
-    from srl_swe.recipes import sft, srl
+    from srl_swe.recipes import rlvr, sft, srl
 
-    return {"srl": srl, "sft": sft}[name]
+    return {"srl": srl, "sft": sft, "rlvr": rlvr, "srl-rlvr": rlvr}[name]
 
 
 def config_class(module: ModuleType) -> type:
     """Return the config dataclass of a recipe module."""
-    return module.SRLConfig if hasattr(module, "SRLConfig") else module.StepSFTConfig
+    for name in ("SRLConfig", "RLVRConfig", "StepSFTConfig"):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise TrainError(f"recipe module {module.__name__} has no config class")
 
 
 def early_arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -211,6 +251,55 @@ def heldout_callbacks(args: TrainArguments, config: Any) -> list:
     return [HeldOutStepsCallback(steps, args.validation_every, tokens, config.output_dir)]
 
 
+def load_task_instances(args: TrainArguments) -> list:
+    """Return the task set's instances (images overridden by ``--image-map``) for the RLVR recipes."""
+    from harness import load_instances
+
+    try:
+        return load_instances(args.task, image_map=args.image_map)
+    except (FileNotFoundError, ValueError) as error:
+        raise TrainError(str(error).strip().splitlines()[0]) from None
+
+
+def load_experts(args: TrainArguments) -> dict:
+    """Return the task's expert trajectories by instance id (for ``--expert_shaping``)."""
+    from srl_swe.trajectories import TrajectoryFormatError, read
+
+    try:
+        return {t.instance_id: t for t in read(trajectory_source(args))}
+    except (TrajectoryFormatError, FileNotFoundError) as error:
+        raise TrainError(str(error)) from None
+
+
+def initial_model(args: TrainArguments) -> str:
+    """Return the model a run starts from: for srl-rlvr ``--init-from`` or the last SRL run of the task (its
+    final model, else its last checkpoint); otherwise ``--model`` or the tiny model."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from srl_swe.models import resolve_model
+
+    if args.recipe != "srl-rlvr":
+        if args.init_from:
+            raise TrainError("--init-from is for --recipe srl-rlvr; use --model for the other recipes")
+        return resolve_model(args.model)
+    if args.model:
+        raise TrainError("--recipe srl-rlvr starts from an SRL model: pass --init-from DIR, not --model")
+    if args.init_from:
+        if not (Path(args.init_from) / "config.json").is_file():
+            raise TrainError(f"--init-from {args.init_from}: no model there (no config.json)")
+        return args.init_from
+    run = Path("runs/train") / f"srl-{args.task}"
+    if (run / "config.json").is_file():
+        return str(run)
+    last = get_last_checkpoint(str(run)) if run.is_dir() else None
+    if last is None:
+        raise TrainError(
+            f"--recipe srl-rlvr: no SRL model in {run}; pass --init-from DIR or train one first "
+            f"(python -m srl_swe.train --recipe srl --task {args.task})"
+        )
+    return last
+
+
 def build_steps(source: str, out: Path) -> None:
     """Build the step dataset of the trajectories at ``source`` into ``out``; TrainError when unreadable."""
     import datasets
@@ -240,18 +329,33 @@ def metric_rows(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [entry for entry in log_history if "loss" in entry and "step" in entry]
 
 
+def short_name(metric: str) -> str:
+    """Return a metric's name as the table and plots show it (no dynamic_sampling/, rewards/, /mean)."""
+    return metric.removeprefix("dynamic_sampling/").removeprefix("rewards/").removesuffix("/mean")
+
+
+def shown_steps(rows: list[dict[str, Any]], most: int = TABLE_STEPS) -> list[dict[str, Any]]:
+    """Return at most ``most`` of the rows, evenly spread from the first to the last (all when fewer)."""
+    if len(rows) <= most:
+        return rows
+    picks = sorted({round(i * (len(rows) - 1) / (most - 1)) for i in range(most)})
+    return [rows[i] for i in picks]
+
+
 def results_table(rows: list[dict[str, Any]]):
-    """Return a rich table of the logged metrics per step."""
+    """Return a rich table of the logged metrics (one row each) at the logged steps (one column each, at
+    most TABLE_STEPS of them spread over the run; every step is in the curves and trainer_state.json)."""
     from rich.table import Table
 
     metrics = [m for m in TABLE_METRICS if any(m in row for row in rows)]
-    table = Table(title="training results")
-    table.add_column("step", justify="right")
+    steps = shown_steps(rows)
+    title = "training results" + (f" ({len(steps)} of {len(rows)} steps)" if len(steps) < len(rows) else "")
+    table = Table(title=title)
+    table.add_column("step")
+    for row in steps:
+        table.add_column(str(row["step"]), justify="right")
     for metric in metrics:
-        table.add_column(metric.removeprefix("dynamic_sampling/"), justify="right")
-    for row in rows:
-        cells = [f"{row[m]:.4g}" if m in row else "" for m in metrics]
-        table.add_row(str(row["step"]), *cells)
+        table.add_row(short_name(metric), *(f"{row[metric]:.4g}" if metric in row else "" for row in steps))
     return table
 
 
@@ -267,7 +371,7 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     for axis, metric in zip(axes[:, 0], metrics, strict=True):
         points = [(row["step"], row[metric]) for row in rows if metric in row]
         axis.plot(*zip(*points, strict=True), marker="o")
-        axis.set_ylabel(metric.removeprefix("dynamic_sampling/"))
+        axis.set_ylabel(short_name(metric))
         axis.grid(alpha=0.3)
     axes[-1, 0].set_xlabel("step")
     figure.tight_layout()
@@ -281,15 +385,32 @@ def run(args: TrainArguments, config: Any) -> Path:
     from rich.console import Console
     from transformers.trainer_utils import get_last_checkpoint
 
-    from srl_swe.models import resolve_model
-
     output_dir = Path(config.output_dir)
     if args.resume and (not output_dir.is_dir() or get_last_checkpoint(str(output_dir)) is None):
         raise TrainError(f"--resume: no checkpoint in {output_dir}")
-    steps = load_steps(args, str(output_dir))
-    model = resolve_model(args.model)
+    with config.main_process_first(desc="building the model"):  # once per machine, then read by the others
+        model = initial_model(args)
+    if args.recipe == "srl-rlvr":
+        print(f"srl-rlvr: starting from the SRL model {model}", file=sys.stderr)
     callbacks = heldout_callbacks(args, config)
-    trainer = recipe_module(args.recipe).train(config, model, steps, resume=args.resume, callbacks=callbacks)
+    if args.recipe in RLVR_RECIPES:
+        instances = load_task_instances(args)
+        experts = load_experts(args) if config.expert_shaping > 0 else None
+        if experts is not None and (
+            missing := recipe_module(args.recipe).missing_experts(instances, experts)
+        ):
+            raise TrainError(missing)
+        trainer = recipe_module(args.recipe).train(
+            config, model, instances, resume=args.resume, callbacks=callbacks, experts=experts
+        )
+    else:
+        with config.main_process_first(desc="building the step dataset"):
+            steps = load_steps(args, str(output_dir))
+        trainer = recipe_module(args.recipe).train(
+            config, model, steps, resume=args.resume, callbacks=callbacks
+        )
+    if not trainer.is_world_process_zero():  # with several processes, one reports
+        return output_dir
     rows = metric_rows(trainer.state.log_history)
     console = Console()
     console.print(results_table(rows))

@@ -27,18 +27,19 @@ from srl_swe.reward import srl_reward
 
 
 @dataclass
-class SRLConfig(DynamicSamplingGRPOConfig):
-    """Settings of SRL training: TRL's GRPOConfig with the paper's defaults and dynamic sampling.
+class PromptBatchGRPOConfig(DynamicSamplingGRPOConfig):
+    """GRPOConfig with dynamic sampling, the batch sized in the paper's unit (prompts per optimizer step) and
+    the sampling/KL/vLLM defaults the SRL paper's recipes share (SRL, RLVR).
 
     "(paper)" marks a value from Deng et al. 2025; "(ours)" one the paper does not give. Everything else is
-    TRL's default. ``prompts_per_step`` sizes the batch in the paper's unit (prompts); set it to None to size
-    the batch with TRL's own ``gradient_accumulation_steps`` / ``generation_batch_size`` instead.
+    TRL's default. ``prompts_per_step`` sizes the batch; set it to None to size the batch with TRL's own
+    ``gradient_accumulation_steps`` / ``generation_batch_size`` instead.
     """
 
     prompts_per_step: int | None = field(
         default=512,
         metadata={
-            "help": "Prompts per optimizer step (paper: batch size 512). Derives "
+            "help": "Prompts per optimizer step (paper: SRL batch size 512). Derives "
             "gradient_accumulation_steps = prompts_per_step * num_generations / "
             "(per_device_train_batch_size * processes): one generation batch is one on-policy update. "
             "None: use TRL's batch fields as given."
@@ -52,10 +53,6 @@ class SRLConfig(DynamicSamplingGRPOConfig):
         default=1.0, metadata={"help": "Sampling temperature of rollouts (paper: 1.0)."}
     )
     beta: float = field(default=0.0, metadata={"help": "KL coefficient (paper: 0, no reference model)."})
-    max_completion_length: int | None = field(
-        default=1024,
-        metadata={"help": "Most tokens of a completion: the thought and one action (ours)."},
-    )
     use_vllm: bool = field(default=True, metadata={"help": "Generate rollouts with vLLM (ours)."})
     vllm_mode: str = field(
         default="colocate",
@@ -64,7 +61,7 @@ class SRLConfig(DynamicSamplingGRPOConfig):
         },
     )
     logging_steps: float = field(
-        default=1, metadata={"help": "Log every step: SRL steps are few and expensive (ours)."}
+        default=1, metadata={"help": "Log every step: steps are few and expensive (ours)."}
     )
 
     def __post_init__(self):
@@ -85,6 +82,17 @@ class SRLConfig(DynamicSamplingGRPOConfig):
             self.gradient_accumulation_steps = completions // per_step
             self.steps_per_generation = self.gradient_accumulation_steps
             self.generation_batch_size = completions
+
+
+@dataclass
+class SRLConfig(PromptBatchGRPOConfig):
+    """Settings of SRL training: :class:`PromptBatchGRPOConfig` (paper batch 512 prompts, lr 5e-7, 8
+    rollouts at temperature 1.0, no KL) with completions of one thought and one action."""
+
+    max_completion_length: int | None = field(
+        default=1024,
+        metadata={"help": "Most tokens of a completion: the thought and one action (ours)."},
+    )
 
 
 # Scaled-down settings for a CPU run of minutes on the tiny model (all ours). `--preset cpu-demo`.

@@ -11,6 +11,7 @@ import pytest
 
 from srl_swe.data import build
 from srl_swe.train import main
+from tests.srl_swe.results_table import table_steps
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,11 +75,6 @@ def _train(*argv: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def _table_steps(stdout: str) -> list[int]:
-    rows = [line.split("│")[1].strip() for line in stdout.splitlines() if line.startswith("│")]
-    return [int(cell) for cell in rows]
-
-
 @pytest.mark.train
 def test_srl_demo_run_resumes_from_its_checkpoint(tiny_model_dir: str, tmp_path: Path) -> None:
     run = [
@@ -88,11 +84,11 @@ def test_srl_demo_run_resumes_from_its_checkpoint(tiny_model_dir: str, tmp_path:
     first = _train(*run, "--max_steps", "1")
     assert (tmp_path / "steps").is_dir()  # the demo trajectories were built into a step dataset
     assert (tmp_path / "checkpoint-1").is_dir()
-    assert _table_steps(first.stdout) == [1]
+    assert table_steps(first.stdout) == [1]
 
     second = _train(*run, "--max_steps", "2", "--resume")
     assert (tmp_path / "checkpoint-2" / "trainer_state.json").is_file()
-    assert _table_steps(second.stdout) == [1, 2]  # step 1 comes from the checkpoint's log
+    assert table_steps(second.stdout) == [1, 2]  # step 1 comes from the checkpoint's log
     assert "kept_frac" in second.stdout and "reward" in second.stdout
     curves = tmp_path / "curves.png"
     assert f"curves: {curves}" in second.stdout
@@ -105,6 +101,6 @@ def test_sft_demo_run_trains_on_expert_completions(tiny_model_dir: str, tmp_path
         "--recipe", "sft", "--task", "demo", "--preset", "cpu-demo", "--model", tiny_model_dir,
         "--output_dir", str(tmp_path), "--max_steps", "2",
     )  # fmt: skip
-    assert _table_steps(done.stdout) == [1, 2]
+    assert table_steps(done.stdout) == [1, 2]
     assert "mean_token_accuracy" in done.stdout
     assert (tmp_path / "model.safetensors").is_file()

@@ -1,0 +1,63 @@
+"""RLVR episode bounds and bookkeeping: the context limit grades the patch, a cut-off turn is closed before
+the observation, one prompt per instance (told apart), the paper's RLVR defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from transformers import AutoTokenizer
+
+from agents.prompts import build_prompt
+from envs.pool import swe_env_factory
+from envs.swe_env import SWEEnvConfig
+from harness import load_instances
+from srl_swe.recipes.rlvr import PRESETS, RLVRConfig, rlvr_dataset
+from srl_swe.recipes.rollouts import ChatTokens, EpisodeLimits, run_token_episodes
+
+
+def test_observation_after_a_cut_off_turn_closes_the_turn(tiny_model_dir: str) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    chat = ChatTokens(tokenizer)
+    closed = tokenizer.decode(chat.observation_ids("Observation:\nok", tokenizer.eos_token_id))
+    cut_off = tokenizer.decode(chat.observation_ids("Observation:\nok", None))
+    assert closed == "\n<|im_start|>user\nObservation:\nok<|im_end|>\n<|im_start|>assistant\n"
+    assert cut_off == "<|im_end|>" + closed
+
+
+@pytest.mark.docker
+def test_full_context_ends_the_episode_with_the_patch_graded(tiny_model_dir: str) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    chat = ChatTokens(tokenizer)
+    instance = load_instances("demo", instance_ids=["srl-demo__timespan-3"])[0]
+    reply = "<think>\nlook\n</think>\n```bash\nls\n```"
+    ids = [*tokenizer(reply, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+    prompt = len(chat.prompt_ids(build_prompt(instance.problem_statement, [])))
+    # room for the first turn, not for a second one after any observation
+    limits = EpisodeLimits(max_turn_tokens=64, max_model_len=prompt + 64 + len(ids) + 8)
+    env = swe_env_factory(SWEEnvConfig(step_timeout_s=20.0), max_steps=10)(instance)
+    try:
+        (episode,) = run_token_episodes([env], lambda contexts: [(ids, [0.0] * len(ids))], chat, limits)
+    finally:
+        env.close()
+    assert episode.exit_status == "context_full" and not episode.resolved and episode.reward == 0.0
+    assert episode.steps == 1
+
+
+def test_instances_with_the_same_issue_cannot_share_a_prompt() -> None:
+    first, second = load_instances("demo")[:2]
+    twin = dataclasses.replace(second, problem_statement=first.problem_statement)
+    with pytest.raises(ValueError, match=f"{first.instance_id} and {second.instance_id}"):
+        rlvr_dataset([first, twin])
+    dataset, index = rlvr_dataset([first, second])
+    assert dataset["instance_id"] == [first.instance_id, second.instance_id] and len(index) == 2
+
+
+def test_rlvr_defaults_are_the_papers_and_the_preset_sizes_one_update_per_batch(tmp_path) -> None:
+    config = RLVRConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False, per_device_train_batch_size=8)
+    assert (config.prompts_per_step, config.temperature, config.beta) == (128, 1.0, 0.0)
+    assert config.generation_batch_size == 128 * config.num_generations
+    assert config.expert_shaping == 0.0
+    demo = RLVRConfig(output_dir=str(tmp_path), **PRESETS["cpu-demo"])
+    assert demo.generation_batch_size == demo.prompts_per_step * demo.num_generations
+    assert demo.steps_per_generation == demo.gradient_accumulation_steps
