@@ -4,8 +4,9 @@ On a GPU vLLM reserves ``gpu_memory_utilization`` of the device (a flag, vLLM's 
 CPU build the same flag means a share of the whole NUMA node (92% by default), which a machine running
 anything else cannot give, so the engine dies at start. There the KV cache is sized instead for what the
 run needs: ``max_model_len`` tokens for each sequence the caller schedules at once, at most
-:data:`CPU_KV_CACHE_SHARE` of the node's free memory. A size the user chose (``VLLM_CPU_KVCACHE_SPACE``,
-``kv_cache_memory_bytes`` or ``gpu_memory_utilization``) is left alone.
+:data:`CPU_KV_CACHE_SHARE` of the node's free memory, split evenly between the processes of one distributed
+run on this machine (each starts an engine of its own at about the same time). A size the user chose
+(``VLLM_CPU_KVCACHE_SPACE``, ``kv_cache_memory_bytes`` or ``gpu_memory_utilization``) is left alone.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ TOKEN_ROUNDING = 256
 MAX_SEQUENCES = 256
 """More concurrent sequences than this are not sized for (vLLM's own default batch)."""
 USER_CPU_SETTING = "VLLM_CPU_KVCACHE_SPACE"
+LOCAL_SIZE_VARIABLES = ("LOCAL_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS")
+"""Where launchers say how many processes of the run share this machine: torchrun (``accelerate launch``),
+Open MPI, Intel MPI."""
 
 
 class EngineMemoryError(PolicyStartError):
@@ -76,22 +80,38 @@ def free_node_memory() -> int:
     return get_memory_node_info(0).available_memory
 
 
+def processes_on_this_node() -> int:
+    """Return how many processes of this distributed run share this machine (1 outside a launcher)."""
+    for name in LOCAL_SIZE_VARIABLES:
+        if os.environ.get(name, "").isdigit():
+            return max(1, int(os.environ[name]))
+    return 1
+
+
 def cpu_kv_cache_bytes(
-    model: str, max_model_len: int | None, sequences: int, dtype: str = "auto", free: int | None = None
+    model: str,
+    max_model_len: int | None,
+    sequences: int,
+    dtype: str = "auto",
+    free: int | None = None,
+    processes: int = 1,
 ) -> int:
     """Return the KV cache bytes for ``sequences`` sequences of ``max_model_len`` tokens (None: the
-    model's context), capped by :data:`CPU_KV_CACHE_SHARE` of ``free`` (default: the node's free memory).
+    model's context), capped by :data:`CPU_KV_CACHE_SHARE` of ``free`` (default: the node's free memory)
+    divided by the ``processes`` that each start an engine on this node.
 
     Raises EngineMemoryError when not even one sequence fits."""
     shape = kv_shape(model)
     tokens = math.ceil((max_model_len or shape.context) / TOKEN_ROUNDING) * TOKEN_ROUNDING
     per_sequence = tokens * shape.bytes_per_token(4 if dtype == "float32" else 2)
-    budget = int(CPU_KV_CACHE_SHARE * (free_node_memory() if free is None else free))
+    node_free = free_node_memory() if free is None else free
+    budget = int(CPU_KV_CACHE_SHARE * node_free / processes)
     if per_sequence > budget:
+        share = "half the NUMA node's free memory" + (f" over {processes} processes" if processes > 1 else "")
         raise EngineMemoryError(
             f"vLLM's KV cache for one sequence of {tokens} tokens of {model} needs "
             f"{per_sequence / GiB:.2f} GiB, more than the {budget / GiB:.2f} GiB it may take here "
-            f"(half the NUMA node's free memory): lower --max-model-len, or set {USER_CPU_SETTING}=<GiB>"
+            f"({share}): lower --max-model-len, or set {USER_CPU_SETTING}=<GiB>"
         )
     wanted = per_sequence * max(1, min(sequences, MAX_SEQUENCES))
     return max(CPU_KV_CACHE_FLOOR, min(wanted, budget // per_sequence * per_sequence))
@@ -115,12 +135,14 @@ def engine_memory_kwargs(
     return {"kv_cache_memory_bytes": cpu_kv_cache_bytes(model, max_model_len, sequences, dtype)}
 
 
-def size_cpu_kv_cache_for_process(model: str, max_model_len: int | None, sequences: int) -> int | None:
+def size_cpu_kv_cache_for_process(
+    model: str, max_model_len: int | None, sequences: int, processes: int = 1
+) -> int | None:
     """On the CPU build, set VLLM_CPU_KVCACHE_SPACE (whole GiB) for engines this process starts without
-    memory arguments of ours (TRL's colocated vLLM), unless the user set it; return the GiB set, or None
-    when nothing was set."""
+    memory arguments of ours (TRL's colocated vLLM), unless the user set it; ``processes``: how many
+    processes on this node start one. Return the GiB set, or None when nothing was set."""
     if os.environ.get(USER_CPU_SETTING) or not on_cpu_build():
         return None
-    space = max(1, math.ceil(cpu_kv_cache_bytes(model, max_model_len, sequences) / GiB))
+    space = max(1, math.ceil(cpu_kv_cache_bytes(model, max_model_len, sequences, processes=processes) / GiB))
     os.environ[USER_CPU_SETTING] = str(space)
     return space

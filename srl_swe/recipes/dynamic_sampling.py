@@ -18,24 +18,34 @@ tensors of one update):
 4. concatenate the kept groups (:func:`concat_batches`), topping up with dropped groups (advantage 0, no
    gradient) only when the cap was hit, and hand the batch back to TRL's loop.
 
+With several processes (``accelerate launch``) each process fills its own share of the batch, but a round
+holds collective calls (TRL gathers rewards across processes), so every process must take the same number of
+rounds: after each round the processes gather their informative-group counts and all stop together when the
+process with the fewest has enough (:func:`stop_drawing`).
+
 Logged per generation batch: ``dynamic_sampling/draws`` (generation rounds), ``dynamic_sampling/kept_frac``
-(kept / drawn groups) and ``dynamic_sampling/filler_groups`` (zero-variance groups used to fill the batch).
-TRL's own ``reward``/``frac_reward_zero_std`` metrics average over every drawn group, dropped ones included.
+(informative / drawn groups) and ``dynamic_sampling/filler_groups`` (zero-variance groups used to fill the
+batch), both over every process. TRL's own ``reward``/``frac_reward_zero_std`` metrics average over every
+drawn group, dropped ones included. Each process also appends one JSON line per generation batch to
+``OUTPUT_DIR/dynamic_sampling/process-<rank>.jsonl`` (rounds, informative groups found in each, groups used,
+fillers), which shows how the work was shared.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
-from agents.policies.vllm_memory import on_cpu_build, size_cpu_kv_cache_for_process
+from agents.policies.vllm_memory import on_cpu_build, processes_on_this_node, size_cpu_kv_cache_for_process
 from srl_swe.recipes.colocated_vllm import sync_through_in_place_reload
 
 logger = logging.getLogger(__name__)
@@ -52,6 +62,8 @@ COMPLETION_KEYS = (  # right-padded, one column per completion token
     "importance_sampling_ratio",
 )
 ROW_KEYS = ("advantages",)  # one value per completion
+ROUNDS_LOG = "dynamic_sampling"
+"""Folder under the output directory holding each process's ``process-<rank>.jsonl`` of generation rounds."""
 
 
 def informative_groups(rewards: Sequence[float], group_size: int, epsilon: float) -> list[bool]:
@@ -67,6 +79,14 @@ def informative_groups(rewards: Sequence[float], group_size: int, epsilon: float
         scored = [r for r in rewards[start : start + group_size] if not math.isnan(r)]
         keep.append(len(scored) >= 2 and statistics.pstdev(scored) > epsilon)
     return keep
+
+
+def stop_drawing(informative_per_process: Sequence[int], wanted: int, draws: int, max_draws: int) -> bool:
+    """Return whether every process stops drawing generation rounds: when each process has ``wanted``
+    informative groups (the one with fewest decides) or after ``max_draws`` rounds.
+
+    Every process decides on the same gathered counts, so all take the same number of rounds."""
+    return min(informative_per_process) >= wanted or draws >= max_draws
 
 
 def shuffled_cycle(size: int, seed: int) -> Iterator[int]:
@@ -165,6 +185,7 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
                 model if isinstance(model, str) else model.name_or_path,
                 max_model_len=args.vllm_max_model_length,
                 sequences=args.per_device_train_batch_size * args.steps_per_generation,
+                processes=processes_on_this_node(),
             )
         super().__init__(model, reward_funcs, args=args, **kwargs)
         if args.use_vllm and args.vllm_mode == "colocate" and on_cpu_build():
@@ -211,21 +232,21 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         wanted = len(inputs) // group_size
         kept: list[tuple[dict[str, Any], list[int]]] = []  # (scored batch, its informative groups)
         dropped: list[tuple[dict[str, Any], list[int]]] = []
-        num_kept = draws = 0
+        per_draw: list[int] = []  # informative groups found in each generation round
         while True:
-            draws += 1
             batch = super()._generate_and_score_completions(inputs)
             keep = informative_groups(
                 self._local_rewards(len(inputs)), group_size, self.args.dynamic_sampling_epsilon
             )
             kept.append((batch, [g for g, k in enumerate(keep) if k]))
             dropped.append((batch, [g for g, k in enumerate(keep) if not k]))
-            num_kept += sum(keep)
-            # Every process must take the same number of rounds: stop when the process with fewest has enough.
-            fewest = self.accelerator.gather(torch.tensor([num_kept], device=self.accelerator.device)).min()
-            if fewest.item() >= wanted or draws >= self.args.dynamic_sampling_max_draws:
+            per_draw.append(sum(keep))
+            found = torch.tensor([sum(per_draw)], device=self.accelerator.device)
+            counts = self.accelerator.gather(found).tolist()  # informative groups so far, per process
+            if stop_drawing(counts, wanted, len(per_draw), self.args.dynamic_sampling_max_draws):
                 break
             inputs = self._draw_generation_batch(wanted)
+        draws = len(per_draw)
         chosen = _take_groups(kept, wanted)
         filler = wanted - sum(len(groups) for _, groups in chosen)
         if filler:
@@ -245,9 +266,23 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         merged["num_items_in_batch"] = self.accelerator.gather(loss_mask.sum()).sum()
         metrics = self._metrics["train"]
         metrics["dynamic_sampling/draws"].append(float(draws))
-        metrics["dynamic_sampling/kept_frac"].append(num_kept / (draws * wanted))
-        metrics["dynamic_sampling/filler_groups"].append(float(filler))
+        metrics["dynamic_sampling/kept_frac"].append(sum(counts) / (draws * wanted * len(counts)))
+        metrics["dynamic_sampling/filler_groups"].append(float(sum(max(0, wanted - n) for n in counts)))
+        self._log_rounds(
+            draws=draws,
+            informative_per_draw=per_draw,
+            groups=len(merged["advantages"]) // group_size,
+            filler_groups=filler,
+        )
         return merged
+
+    def _log_rounds(self, **record: Any) -> None:
+        """Append this process's record of one generation batch to its JSONL under the output directory."""
+        path = Path(self.args.output_dir) / ROUNDS_LOG / f"process-{self.accelerator.process_index}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = {"step": self.state.global_step + 1, "process": self.accelerator.process_index, **record}
+        with path.open("a") as log:
+            log.write(json.dumps(line) + "\n")
 
 
 def _take_groups(

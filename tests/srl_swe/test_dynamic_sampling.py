@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from srl_swe.recipes.dynamic_sampling import concat_batches, group_rows, informative_groups, shuffled_cycle
+from srl_swe.recipes.dynamic_sampling import (
+    ROUNDS_LOG,
+    concat_batches,
+    group_rows,
+    informative_groups,
+    shuffled_cycle,
+)
 from tests.srl_swe.own_process import run_script
 
 
@@ -129,7 +135,9 @@ def train_two_steps(out: Path, model_dir: str) -> None:
     )
     trainer.train()
     moved = any(not torch.equal(p.detach(), before[n]) for n, p in trainer.model.named_parameters())
-    (out / "result.json").write_text(json.dumps({"log_history": trainer.state.log_history, "moved": moved}))
+    rounds = [json.loads(line) for line in (out / ROUNDS_LOG / "process-0.jsonl").read_text().splitlines()]
+    result = {"log_history": trainer.state.log_history, "moved": moved, "rounds": rounds}
+    (out / "result.json").write_text(json.dumps(result))
 
 
 @pytest.mark.train
@@ -145,6 +153,11 @@ def test_flat_groups_are_replaced_by_fresh_draws_in_real_training(
         assert entry["dynamic_sampling/kept_frac"] == 0.5
         assert entry["dynamic_sampling/filler_groups"] == 0
     assert result["moved"], "two GRPO steps on informative groups changed no weight"
+    # The process's own record: one informative group found in each of the two rounds, two groups used.
+    assert [(r["step"], r["informative_per_draw"], r["groups"]) for r in result["rounds"]] == [
+        (1, [1, 1], 2),
+        (2, [1, 1], 2),
+    ]
 
 
 if __name__ == "__main__":
