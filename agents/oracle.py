@@ -1,7 +1,10 @@
 """SWE-bench's "oracle" mode: the model sees the issue and the files the gold patch edits, and answers with
 edits that become a unified diff.
 
-Edit format (SEARCH/REPLACE blocks, as in aider and Agentless; free text around the blocks is ignored, and
+Two protocols (:class:`OracleProtocol`: a prompt and a reading of the reply): SWE-RL's, the paper's setting
+(``agents.swe_rl.SWE_RL_ORACLE``), and ours (:data:`OURS`, below), kept for small models.
+
+Our edit format (SEARCH/REPLACE blocks, as in aider and Agentless; free text around the blocks is ignored, and
 blocks may sit inside ``` fences)::
 
     path/inside/the/repo.py
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agents.policies import Conversation, Policy
 from harness import TaskInstance
@@ -69,6 +72,17 @@ class OracleResult:
     patch: str
     error: str | None
     files: list[str]
+    details: dict = field(default_factory=dict)
+    """What the protocol read in the reply (e.g. SWE-RL's edits found and applied, its format verdict)."""
+
+
+@dataclass(frozen=True)
+class OracleProtocol:
+    """How oracle mode asks and reads: ``prompt(problem_statement, files)`` gives the conversation,
+    ``to_patch(reply, files)`` gives (patch, reason when empty, details)."""
+
+    prompt: Callable[[str, Mapping[str, str]], Conversation]
+    to_patch: Callable[[str, Mapping[str, str]], tuple[str, str | None, dict]]
 
 
 def edited_files(patch: str) -> list[str]:
@@ -164,18 +178,29 @@ def reply_to_patch(reply: str, files: Mapping[str, str]) -> tuple[str, str | Non
     return (patch, None) if patch else ("", "the edits change nothing")
 
 
+def _ours_to_patch(reply: str, files: Mapping[str, str]) -> tuple[str, str | None, dict]:
+    return (*reply_to_patch(reply, files), {})
+
+
+OURS = OracleProtocol(prompt=oracle_prompt, to_patch=_ours_to_patch)
+"""Our own oracle protocol (`--oracle-prompt ours`): the system prompt above, strict edits."""
+
+
 def oracle_predictions(
-    instances: Sequence[TaskInstance], policy: Policy, files: Mapping[str, Mapping[str, str]]
+    instances: Sequence[TaskInstance],
+    policy: Policy,
+    files: Mapping[str, Mapping[str, str]],
+    protocol: OracleProtocol = OURS,
 ) -> list[OracleResult]:
     """Return one OracleResult per instance; ``files`` maps instance id to its oracle files. All prompts go
-    to the policy in one batch."""
-    prompts = [oracle_prompt(i.problem_statement, files[i.instance_id]) for i in instances]
+    to the policy in one batch, asked and read by ``protocol``."""
+    prompts = [protocol.prompt(i.problem_statement, files[i.instance_id]) for i in instances]
     replies = policy.generate(prompts, n=1)
     results = []
     for instance, (reply,) in zip(instances, replies, strict=True):
         shown = files[instance.instance_id]
-        patch, error = reply_to_patch(reply, shown)
-        results.append(OracleResult(instance.instance_id, reply, patch, error, list(shown)))
+        patch, error, details = protocol.to_patch(reply, shown)
+        results.append(OracleResult(instance.instance_id, reply, patch, error, list(shown), details))
     return results
 
 
