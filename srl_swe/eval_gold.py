@@ -20,35 +20,30 @@ def run_gold(config: EvalConfig) -> int:
 
     console = Console()
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
-    ensure_images(instances, pull=config.pull)
+    if config.executor == "local":  # a Ray cluster's workers check or pull the images on their own nodes
+        ensure_images(instances, pull=config.pull)
     run_id = config.run_id or f"{config.mode}-{config.task}"
     root = Path(config.run_dir) / run_id
-    console.print(f"[bold]{len(instances)}[/] instances of [bold]{config.task}[/], {config.workers} workers")
-    runs = {
-        "gold": evaluate(
-            instances,
-            {i.instance_id: i.patch for i in instances},
-            root / "gold",
-            run_id=run_id,
-            model_name="gold",
-            workers=config.workers,
-            timeout_s=config.timeout_s,
-            force=config.force,
-            grading=config.grading(),
-        )
-    }
+    where = f"{config.workers} workers" if config.executor == "local" else "on Ray"
+    console.print(f"[bold]{len(instances)}[/] instances of [bold]{config.task}[/], {where}")
+    patches = {"gold": {i.instance_id: i.patch for i in instances}}
     if config.control:
-        runs["empty"] = evaluate(
-            instances,
-            {i.instance_id: "" for i in instances},
-            root / "empty",
-            run_id=run_id,
-            model_name="empty",
-            workers=config.workers,
-            timeout_s=config.timeout_s,
-            force=config.force,
-            grading=config.grading(),
-        )
+        patches["empty"] = {i.instance_id: "" for i in instances}
+    with config.open_executor() as executor:
+        runs = {
+            name: evaluate(
+                instances,
+                predictions,
+                root / name,
+                run_id=run_id,
+                model_name=name,
+                timeout_s=config.timeout_s,
+                force=config.force,
+                grading=config.grading(),
+                executor=executor,
+            )
+            for name, predictions in patches.items()
+        }
     console.print(gold_table(instances, runs))
     for name, run in runs.items():
         graded = len(instances) - len(run.reused)
@@ -56,6 +51,12 @@ def run_gold(config: EvalConfig) -> int:
             f"{name}: {graded} graded, {len(run.reused)} reused (same instance, patch and image; --force "
             "regrades)"
         )
+        for iid, causes in run.retries.items():
+            console.print(
+                f"{name}: {iid} graded again after {len(causes)} lost attempt(s): {causes[-1]}",
+                soft_wrap=True,
+                markup=False,
+            )
         console.print(f"{name} report: {run.report_path}", soft_wrap=True)
     failures = _failures(instances, runs)
     for line in failures:

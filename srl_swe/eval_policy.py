@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agents.policies import Policy, close_policy
+from agents.swe_rl_prompts import DEFAULT_TEXTS, PromptTexts, load_prompt_texts
 from harness.evaluation import write_json_atomic
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from agents.loop import Episode
     from harness import TaskInstance
     from srl_swe.eval_config import EvalConfig
@@ -24,10 +27,17 @@ class PolicyEvalError(RuntimeError):
     """A policy that cannot be built or reached, or a predictions file that cannot be read; one line."""
 
 
-def run_policy_mode(config: EvalConfig, policy: Policy | None = None) -> int:
+def run_policy_mode(
+    config: EvalConfig,
+    policy: Policy | None = None,
+    make_batch: Callable | None = None,
+    report_more: Callable | None = None,
+) -> int:
     """Make (or resume) the policy's predictions in oracle or e2e mode, grade them, print the table and the
     report's path; return 0 when every instance was graded, else 1. ``policy``: an existing Policy (e.g. one
-    sharing a vLLM engine); built from the config when None."""
+    sharing a vLLM engine); built from the config when None. Another mode (agentless) passes its own
+    ``make_batch(batch, policy, config, root, name)``, yielding (instance id, patch, record), and
+    ``report_more(console, instances, root, run)``, printing its own report after the table."""
     from rich.console import Console
 
     from harness import load_instances
@@ -36,7 +46,8 @@ def run_policy_mode(config: EvalConfig, policy: Policy | None = None) -> int:
 
     console = Console()
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
-    ensure_images(instances, pull=config.pull)
+    if config.executor == "local" or config.mode in ("oracle", "agentless"):  # they read files on this engine
+        ensure_images(instances, pull=config.pull)
     root = Path(config.run_dir) / (config.run_id or f"{config.mode}-{config.task}")
     name = model_name(config.model)
     predictions = read_predictions(root / PREDICTIONS_FILE)
@@ -45,35 +56,24 @@ def run_policy_mode(config: EvalConfig, policy: Policy | None = None) -> int:
         f"[bold]{config.mode}[/]: {len(instances)} instances of [bold]{config.task}[/], "
         f"{len(instances) - len(todo)} already predicted; model {name} via {config.policy}"
     )
-    episodes: dict = {}
-    if todo:
-        owned = policy is None
-        policy = policy or build_policy(config)
-        make = _oracle_batch if config.mode == "oracle" else _e2e_batch
-        try:
-            for start in range(0, len(todo), max(1, config.batch_size)):
-                batch = todo[start : start + max(1, config.batch_size)]
-                for instance_id, patch, record in make(batch, policy, config, root, name):
-                    if patch is not None:
-                        predictions[instance_id] = patch
-                        append_prediction(root / PREDICTIONS_FILE, instance_id, name, patch)
-                    episodes[instance_id] = record
-        finally:
-            if owned:
-                close_policy(policy)  # before grading: the engine's memory and cores go back
-    run = evaluate(
-        instances,
-        predictions,
-        root,
-        run_id=root.name,
-        model_name=name,
-        workers=config.workers,
-        timeout_s=config.timeout_s,
-        grader=_reusing_grader(episodes),
-        force=config.force,
-        grading=config.grading(),
-    )
+    with config.open_executor() as executor:
+        make = make_batch or (_oracle_batch if config.mode == "oracle" else _e2e_batch)
+        episodes = _predict(todo, policy, config, root, name, predictions, executor, make) if todo else {}
+        run = evaluate(
+            instances,
+            predictions,
+            root,
+            run_id=root.name,
+            model_name=name,
+            timeout_s=config.timeout_s,
+            grader=_reusing_grader(episodes),
+            force=config.force,
+            grading=config.grading(),
+            executor=executor,
+        )
     console.print(policy_table(config.mode, instances, run, predictions, episodes))
+    if report_more is not None:
+        report_more(console, instances, root, run)
     report = json.loads(run.report_path.read_text())
     console.print(
         f"resolved {report['resolved_instances']}/{report['total_instances']}, "
@@ -89,6 +89,29 @@ def run_policy_mode(config: EvalConfig, policy: Policy | None = None) -> int:
     console.print(f"predictions: {root / PREDICTIONS_FILE}", soft_wrap=True)
     console.print(f"report: {run.report_path}", soft_wrap=True)
     return 0 if report["completed_instances"] == report["total_instances"] else 1
+
+
+def _predict(todo, policy, config, root, name, predictions, executor, make) -> dict:
+    """Make the predictions of ``todo`` in batches (appended to predictions.jsonl and ``predictions`` as
+    they come); return instance id -> reply record (oracle) or episode (e2e). Under --executor ray an e2e
+    batch is at most the cluster's sandbox slots: each of its envs holds one."""
+    owned = policy is None
+    policy = policy or build_policy(config)
+    size = max(1, config.batch_size)
+    if config.mode == "e2e" and config.executor == "ray":
+        size = min(size, executor.capacity())
+    episodes: dict = {}
+    try:
+        for start in range(0, len(todo), size):
+            for instance_id, patch, record in make(todo[start : start + size], policy, config, root, name):
+                if patch is not None:
+                    predictions[instance_id] = patch
+                    append_prediction(root / PREDICTIONS_FILE, instance_id, name, patch)
+                episodes[instance_id] = record
+    finally:
+        if owned:
+            close_policy(policy)  # before grading: the engine's memory and cores go back
+    return episodes
 
 
 def model_name(model: str | None) -> str:
@@ -128,13 +151,21 @@ def build_policy(config: EvalConfig) -> Policy:
             "dtype": config.dtype,
             "seed": config.seed,
             "max_model_len": config.max_model_len,
-            "max_num_seqs": max(1, config.batch_size)
-            * (max(1, config.samples) if config.mode == "steps" else 1),
+            "max_num_seqs": max(1, config.batch_size) * _samples_per_prompt(config),
         }
         if config.gpu_memory_utilization is not None:
             options["gpu_memory_utilization"] = config.gpu_memory_utilization
         return make_policy("vllm", model, sampling=sampling, **options)
     return make_policy("transformers", model, sampling=sampling, dtype=config.dtype)
+
+
+def _samples_per_prompt(config: EvalConfig) -> int:
+    """Return the most completions one prompt asks for in this mode (sizes vLLM's batch)."""
+    if config.mode == "steps":
+        return max(1, config.samples)
+    if config.mode == "agentless":
+        return max(config.localize_samples, config.repair_samples, config.reproduction_samples)
+    return 1
 
 
 def read_predictions(path: Path) -> dict[str, str]:
@@ -163,7 +194,7 @@ def append_prediction(path: Path, instance_id: str, model: str, patch: str) -> N
         os.fsync(handle.fileno())
 
 
-def _generate(call):
+def call_policy(call):
     """Run ``call`` (a policy call); a server that cannot be reached or refuses becomes PolicyEvalError."""
     try:
         return call()
@@ -181,16 +212,33 @@ def _oracle_batch(batch, policy, config, root, name):
 
     with ThreadPoolExecutor(max_workers=max(1, config.workers)) as pool:
         files = dict(zip([i.instance_id for i in batch], pool.map(read_oracle_files, batch), strict=True))
-    for result in _generate(lambda: oracle_predictions(batch, policy, files)):
+    protocol = oracle_protocol(config.oracle_prompt, config.thinking, load_prompt_texts(config.prompt_texts))
+    for result in call_policy(lambda: oracle_predictions(batch, policy, files, protocol)):
         record = {**dataclasses.asdict(result), "model_name_or_path": name}
         write_json_atomic(root / "replies" / f"{result.instance_id}.json", record)
         yield result.instance_id, result.patch, record
+
+
+def oracle_protocol(name: str, thinking: bool = True, texts: PromptTexts = DEFAULT_TEXTS):
+    """Return the OracleProtocol called ``name``: ``swe-rl`` (SWE-RL's prompt in the wording of ``texts``,
+    with or without its thinking system prompt, and its reading of the reply) or ``ours``."""
+    from agents.oracle import OURS, OracleProtocol
+    from agents.swe_rl import SWE_RL_ORACLE, repair_prompt
+
+    if name == "ours":
+        return OURS
+    if thinking and texts == DEFAULT_TEXTS:
+        return SWE_RL_ORACLE
+    return OracleProtocol(
+        lambda issue, files: repair_prompt(issue, files, thinking, texts), SWE_RL_ORACLE.to_patch
+    )
 
 
 def _e2e_batch(batch, policy, config, root, name):
     """Yield (instance id, patch or None after an env error, episode) for a batch run in lockstep; each
     episode is written to trajectories/<instance_id>.traj."""
     from agents.loop import LoopConfig, run_episodes
+    from envs.remote import RemoteEnv
     from envs.swe_env import SWEEnv, SWEEnvConfig
     from envs.wrappers import StepLimit
     from srl_swe.demo_trajectories import write_traj
@@ -205,9 +253,10 @@ def _e2e_batch(batch, policy, config, root, name):
         pull_images=config.pull,
     )
     loop = LoopConfig(context_steps=None if config.context_steps < 0 else config.context_steps)
-    envs = [StepLimit(SWEEnv(instance, config=env_config), config.max_steps) for instance in batch]
+    env_class = SWEEnv if config.executor == "local" else RemoteEnv  # RemoteEnv: on a Ray node's engine
+    envs = [StepLimit(env_class(instance, config=env_config), config.max_steps) for instance in batch]
     try:
-        episodes = _generate(lambda: run_episodes(envs, policy, loop, keep_prompts=True))
+        episodes = call_policy(lambda: run_episodes(envs, policy, loop, keep_prompts=True))
     finally:
         for env in envs:
             env.close()

@@ -82,16 +82,34 @@ def test_eval_gold_on_the_demo_set(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.ray
+def test_eval_gold_on_the_demo_set_on_a_local_ray_cluster(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
+    out = succeeded(run("python -m srl_swe.eval --mode gold --task demo --executor ray", tmp_path))
+    gold = json.loads((tmp_path / "runs/eval/gold-demo/gold/gold.gold-demo.json").read_text())
+    assert gold["resolved_instances"] == gold["total_instances"] >= 9 and gold["retried"] == {}
+    assert "on Ray" in out and "gold report:" in out
+
+
+@pytest.mark.docker
 @pytest.mark.vllm
-@pytest.mark.parametrize("mode", ["oracle", "e2e"])
+@pytest.mark.parametrize("mode", ["oracle", "e2e", "agentless"])
 def test_eval_policy_mode_on_the_demo_set_with_the_tiny_model(mode: str, tmp_path: Path) -> None:
-    budget = " --max-steps 2 --max-new-tokens 32" if mode == "e2e" else " --max-new-tokens 64"
+    budget = {
+        "oracle": " --max-new-tokens 64",
+        "e2e": " --max-steps 2 --max-new-tokens 32",
+        "agentless": " --max-new-tokens 32 --repair-samples 2 --reproduction-samples 2",
+    }[mode]
     out = succeeded(run(f"python -m srl_swe.eval --mode {mode} --task demo{budget}", tmp_path))
     root = tmp_path / f"runs/eval/{mode}-demo"
     report = json.loads((root / f"srl-swe-tiny.{mode}-demo.json").read_text())
     assert report["completed_instances"] == report["total_instances"] >= 9
     assert f"resolved {report['resolved_instances']}/{report['total_instances']}" in out
     assert len((root / "predictions.jsonl").read_text().splitlines()) == report["total_instances"]
+    if mode == "agentless":
+        stages = json.loads((root / "agentless_report.json").read_text())
+        assert stages["totals"]["instances"] == report["total_instances"]
+        assert "agentless stages" in out
 
 
 @pytest.mark.train
@@ -117,17 +135,18 @@ def test_train_on_swe_gym_here_ends_in_one_line(tmp_path: Path) -> None:
 @pytest.mark.vllm
 @pytest.mark.train
 def test_demo_runs_every_stage_on_a_short_budget_and_resumes(tmp_path: Path) -> None:
-    budget = " --train_steps 1 --validation_every 1 --samples 1 --max_new_tokens 16 --e2e_max_steps 1"
+    budget = " --train_steps 1 --rlvr_steps 1 --validation_every 1 --samples 1 --max_new_tokens 16"
+    budget += " --e2e_max_steps 1"
     out = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
     rows = json.loads((tmp_path / "runs/demo/comparison.json").read_text())
-    assert [row["name"] for row in rows] == ["base", "sft", "srl"]
+    assert [row["name"] for row in rows] == ["base", "sft", "srl", "srl-rlvr"]
     for row in rows:
         assert -1.0 <= row["heldout_step_reward"] <= 1.0 and 0.0 <= row["format_error_rate"] <= 1.0
         assert 0.0 <= row["oracle_resolved"] <= 1.0 and 0.0 <= row["e2e_resolved"] <= 1.0
     assert (tmp_path / "runs/demo/comparison.png").read_bytes().startswith(b"\x89PNG")
     assert "base vs SFT vs SRL" in out
     again = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
-    assert again.count("done already, skipped") == 7  # gold, steps, 3 measures, 2 trainings
+    assert again.count("done already, skipped") == 9  # gold, steps, 4 measures, 3 trainings
 
 
 @pytest.mark.docker

@@ -1,0 +1,57 @@
+"""RLVR rollouts through Ray: with ``executor="ray"`` the trainer's pool holds RemoteEnv actors, one per group
+member, placed on the nodes of a two-node cluster; the episodes are scored as on local envs and no container
+is left when the trainer closes its envs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from transformers import AutoTokenizer
+
+from harness import load_instances
+from tests.ray_cluster import containers_of, two_node_cluster
+from tests.srl_swe.test_rlvr_loss_mask import INSTANCE, ScriptedPolicy
+
+
+@pytest.mark.docker
+@pytest.mark.train
+@pytest.mark.ray
+def test_rlvr_rollouts_run_on_remote_envs_on_both_nodes_and_leave_no_container(
+    tiny_model_dir: str, tmp_path: Path
+) -> None:
+    from srl_swe.recipes.rlvr import RLVRConfig, RLVRTrainer
+
+    (instance,) = load_instances("demo", instance_ids=[INSTANCE])
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    policy = ScriptedPolicy(tokenizer, instance, split=True)
+    with two_node_cluster() as cluster:
+        config = RLVRConfig(
+            output_dir=str(tmp_path),
+            use_cpu=True,
+            bf16=False,
+            use_vllm=False,
+            report_to=[],
+            prompts_per_step=1,
+            num_generations=2,
+            per_device_train_batch_size=2,
+            max_completion_length=256,
+            max_episode_steps=len(policy.actions),
+            max_episode_tokens=4096,
+            max_observation_tokens=256,
+            max_live_envs=2,
+            step_timeout_s=20.0,
+            executor="ray",
+            ray_address=cluster.address,
+            max_steps=1,
+        )
+        trainer = RLVRTrainer(tiny_model_dir, config, [instance], generate=policy)
+        try:
+            trainer.model.train()
+            trainer._generate_and_score_completions([dict(trainer.train_dataset[0]) for _ in range(2)])
+            places = [env.unwrapped.where() for env in trainer.pool.alive()]
+        finally:
+            trainer.close_envs()
+        assert trainer._last_rewards_per_func[:, 0].tolist() == [1.0, 0.0]  # resolved; submitted nothing
+        assert len({place["node"] for place in places}) == 2  # one slot per node: one env on each
+        assert containers_of({place["pid"] for place in places}) == []
