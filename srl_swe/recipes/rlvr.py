@@ -269,8 +269,9 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
     ) -> None:
         dataset, self.prompt_index = rlvr_dataset(instances)
         reward_funcs: list = [outcome_reward]
-        if args.expert_shaping > 0 and (missing := missing_experts(instances, experts)):
-            raise ValueError(missing)
+        if args.expert_shaping > 0:
+            if missing := missing_experts(instances, experts):
+                raise ValueError(missing)
             reward_funcs.append(expert_similarity)
             args.reward_weights = [1.0, args.expert_shaping]
         super().__init__(

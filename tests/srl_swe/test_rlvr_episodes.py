@@ -12,7 +12,7 @@ from agents.prompts import build_prompt
 from envs.pool import swe_env_factory
 from envs.swe_env import SWEEnvConfig
 from harness import load_instances
-from srl_swe.recipes.rlvr import PRESETS, RLVRConfig, rlvr_dataset
+from srl_swe.recipes.rlvr import PRESETS, RLVRConfig, missing_experts, rlvr_dataset
 from srl_swe.recipes.rollouts import ChatTokens, EpisodeLimits, run_token_episodes
 
 
@@ -61,3 +61,12 @@ def test_rlvr_defaults_are_the_papers_and_the_preset_sizes_one_update_per_batch(
     demo = RLVRConfig(output_dir=str(tmp_path), **PRESETS["cpu-demo"])
     assert demo.generation_batch_size == demo.prompts_per_step * demo.num_generations
     assert demo.steps_per_generation == demo.gradient_accumulation_steps
+
+
+def test_expert_shaping_without_an_expert_for_every_instance_names_them_in_one_line() -> None:
+    instances = load_instances("demo")
+    experts = {instances[0].instance_id: object()}
+    message = missing_experts(instances, experts)
+    assert message is not None and "\n" not in message
+    assert instances[1].instance_id in message and f"and {len(instances) - 6} more" in message
+    assert missing_experts(instances, {i.instance_id: object() for i in instances}) is None
