@@ -274,17 +274,21 @@ def comparison_table(rows: Sequence[dict[str, Any]]):
     """Return the rich table of the comparison rows."""
     from rich.table import Table
 
-    columns = {
-        "heldout_step_reward": "held-out step reward (greedy)",
-        "heldout_step_reward_sampled": "(T=1)",
-        "format_error_rate": "format errors",
+    columns = {  # short enough for an 80-column terminal; the caption says what they are
+        "heldout_step_reward": "greedy",
+        "heldout_step_reward_sampled": "T=1",
+        "format_error_rate": "format err",
         "exact_match_rate": "exact",
-        "similarity": "similarity",
-        "oracle_resolved": "oracle resolved",
-        "e2e_resolved": "e2e resolved",
+        "similarity": "similar",
+        "oracle_resolved": "oracle",
+        "e2e_resolved": "e2e",
     }
-    table = Table(title="base vs SFT vs SRL vs SRL→RLVR on the demo set")
-    table.add_column("model")
+    table = Table(
+        title="base vs SFT vs SRL vs SRL→RLVR on the demo set",
+        caption="held-out steps: step reward greedy and at T=1, format-error and exact-match rates, "
+        "similarity of well-formed actions; resolved rate in oracle and e2e mode",
+    )
+    table.add_column("model", no_wrap=True)
     for label in columns.values():
         table.add_column(label, justify="right")
     for row in rows:
