@@ -144,7 +144,7 @@ def grade(
     with factory(sandbox_config) as sandbox:
         timings["container_start"] = time.perf_counter() - started
         started = time.perf_counter()
-        applied, apply_log = _apply(sandbox, patch)
+        applied, apply_log = apply_patch(sandbox, patch)
         timings["patch_apply"] = time.perf_counter() - started
         log.append(f"{APPLY_PATCH_PASS if applied else APPLY_PATCH_FAIL}:\n{apply_log}")
         if applied:
@@ -203,7 +203,7 @@ def diagnose(spec: Any, log_path: str, report: dict[str, Any]) -> dict[str, Any]
     return {**buckets, "tests_in_log": len(status_map), "hint": hint}
 
 
-def _apply(sandbox: Sandbox, patch: str) -> tuple[bool, str]:
+def apply_patch(sandbox: Sandbox, patch: str) -> tuple[bool, str]:
     """Apply `patch` with swebench's fallbacks; an empty patch is no change. Return (applied, log)."""
     if not patch.strip():
         return True, "(empty patch: nothing to apply)"

@@ -12,8 +12,7 @@ from typing import Self
 
 from agents.agentless.regression import regression_script
 from harness import TaskInstance
-from harness.grading import _apply as apply_patch
-from harness.grading import parse_test_log
+from harness.grading import apply_patch, parse_test_log
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig
 
 REPO_ROOT = "/testbed"
