@@ -22,6 +22,7 @@ curves.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -421,6 +422,21 @@ def run(args: TrainArguments, config: Any) -> Path:
     return curves
 
 
+def check_launch(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Raise TrainError when ``accelerate launch --cpu --num_processes N`` (N > 1) started this process
+    alone: accelerate 1.15 then sets the rendezvous address but starts one process without a world size
+    (several CPU processes only through mpirun), and training would quietly run on one process."""
+    if (
+        environ.get("ACCELERATE_USE_CPU") == "True"
+        and "MASTER_PORT" in environ
+        and "WORLD_SIZE" not in environ
+    ):
+        raise TrainError(
+            "accelerate launch --cpu --num_processes N starts only one process here; use accelerate launch "
+            "--multi_gpu --num_processes N (it runs on the CPU when there is no GPU)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 with a one-line error on bad input)."""
     from agents.policies import PolicyStartError
@@ -431,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     quiet_frameworks(verbose=verbose_requested(argv))
     try:
+        check_launch()
         args, config = parse(argv)
     except (TrainError, ValueError, OSError) as error:  # unknown recipe/preset, bad YAML or config value
         print(f"error: {str(error).strip().splitlines()[0]}", file=sys.stderr)

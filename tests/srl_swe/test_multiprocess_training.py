@@ -23,6 +23,7 @@ from safetensors.torch import load_file
 from agents.policies.vllm_memory import cpu_kv_cache_bytes, processes_on_this_node
 from harness.sandbox import labels
 from srl_swe.recipes.dynamic_sampling import ROUNDS_LOG, stop_drawing
+from srl_swe.train import TrainError, check_launch
 
 REPO = Path(__file__).resolve().parents[2]
 MiB = 1 << 20
@@ -144,3 +145,22 @@ def test_two_processes_train_rlvr_each_with_its_own_rollout_pool(tmp_path: Path)
     assert state["global_step"] == 1
     after = {c.id for c in engine.containers.list(all=True, filters=labels.SANDBOX_FILTER)}
     assert after <= before, "the run left containers behind"
+
+
+def test_a_cpu_launch_that_started_one_process_of_several_is_refused_in_one_line(tmp_path: Path) -> None:
+    """What `accelerate launch --cpu --num_processes 2` does here: one process, a rendezvous address, no
+    world size (accelerate 1.15 starts several CPU processes only through mpirun)."""
+    probe = tmp_path / "environment.py"
+    probe.write_text("import json, os\nprint(json.dumps(dict(os.environ)))\n")
+    accelerate = str(Path(sys.executable).parent / "accelerate")
+    done = subprocess.run(
+        [accelerate, "launch", "--cpu", "--num_processes", "2", str(probe)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    launched = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(launched) == 1  # one process, not two
+    with pytest.raises(TrainError, match="--multi_gpu --num_processes N"):
+        check_launch(launched[0])
+    check_launch({k: v for k, v in launched[0].items() if k != "MASTER_PORT"})  # one process asked for: fine
