@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Iterator
 
 import pytest
-
-from harness.sandbox import labels
-from harness.sandbox.engine import connect_engine
 
 SLOTS_PER_NODE = 1
 OBJECT_STORE_BYTES = 80 * 2**20
@@ -43,14 +39,3 @@ def two_node_cluster(connect: bool = True) -> Iterator[object]:
         if ray.is_initialized():
             ray.shutdown()
         cluster.shutdown()
-
-
-def containers_of(pids: set[int]) -> list[str]:
-    """Return the ids of sandbox containers on this engine owned by one of `pids` (this host's processes)."""
-    client = connect_engine()
-    return [
-        summary["Id"]
-        for summary in client.api.containers(all=True, filters=labels.SANDBOX_FILTER)
-        if summary.get("Labels", {}).get(labels.OWNER_PID) in {str(pid) for pid in pids}
-        and summary.get("Labels", {}).get(labels.OWNER_HOST) == socket.gethostname()
-    ]

@@ -42,6 +42,7 @@ from envs.expert import Expert
 from envs.pool import EnvFactory, EnvPool, swe_env_factory
 from envs.swe_env import SWEEnvConfig
 from harness import TaskInstance
+from harness.executors import EXECUTORS
 from srl_swe.recipes.dynamic_sampling import DynamicSamplingGRPOTrainer
 from srl_swe.recipes.progress import show_rich_progress
 from srl_swe.recipes.rollouts import (
@@ -95,7 +96,7 @@ class RLVRConfig(PromptBatchGRPOConfig):
         metadata={
             "help": "Where the rollout envs' containers run: local (this machine's engine) or ray (RemoteEnv "
             "actors on the nodes of a Ray cluster that offer srl_swe_sandbox_slots) (ours).",
-            "choices": ("local", "ray"),
+            "choices": EXECUTORS,
         },
     )
     ray_address: str | None = field(
@@ -124,8 +125,8 @@ class RLVRConfig(PromptBatchGRPOConfig):
         for name in ("max_episode_steps", "max_observation_tokens", "max_live_envs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
-        if self.executor not in ("local", "ray"):
-            raise ValueError(f"executor must be local or ray, not {self.executor!r}")
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
         if self.expert_shaping < 0:
             raise ValueError(f"expert_shaping must be >= 0, not {self.expert_shaping}")
         if self.use_vllm and self.vllm_mode == "server" and self.world_size > 1:

@@ -15,18 +15,11 @@ import pytest
 from envs.pool import EnvPool, swe_env_factory
 from envs.swe_env import SWEEnvConfig
 from harness import TaskInstance
-from harness.sandbox import labels
-from harness.sandbox.engine import connect_engine
+from tests.containers import containers_of
 
 pytestmark = pytest.mark.docker
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def containers_of(pid: int) -> list[str]:
-    """Return the ids of the sandbox containers process ``pid`` made that still exist."""
-    owned = {"label": [f"{labels.SANDBOX}=1", f"{labels.OWNER_PID}={pid}"]}
-    return [c["Id"] for c in connect_engine().api.containers(all=True, filters=owned)]
 
 
 def factory():
@@ -50,7 +43,7 @@ def test_group_members_get_own_containers_reused_by_warm_reset(
         assert not any(env.reset()[1]["fresh"] for env in again)  # warm reset of the same containers
         assert pool.created == 2 and pool.live == 2
         pool.release(again)
-    assert containers_of(os.getpid()) == []
+    assert containers_of([os.getpid()]) == []
 
 
 def test_live_envs_stay_within_the_bound(demo_instances: dict[str, TaskInstance]) -> None:
@@ -64,8 +57,8 @@ def test_live_envs_stay_within_the_bound(demo_instances: dict[str, TaskInstance]
         pool.release(envs)
         (env,) = pool.acquire([other])  # an idle env of another instance is closed to make room
         env.reset()
-        assert pool.live == 2 and len(containers_of(os.getpid())) == 2
-    assert containers_of(os.getpid()) == []
+        assert pool.live == 2 and len(containers_of([os.getpid()])) == 2
+    assert containers_of([os.getpid()]) == []
 
 
 def test_containers_of_a_killed_run_are_reaped_by_the_next_pool(
@@ -88,10 +81,10 @@ def test_containers_of_a_killed_run_are_reaped_by_the_next_pool(
     child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"
-        assert len(containers_of(child.pid)) == 1
+        assert len(containers_of([child.pid])) == 1
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
-    assert len(containers_of(child.pid)) == 1  # SIGKILL runs no exit hook
+    assert len(containers_of([child.pid])) == 1  # SIGKILL runs no exit hook
     EnvPool(factory(), max_live=1).close()
-    assert containers_of(child.pid) == []
+    assert containers_of([child.pid]) == []

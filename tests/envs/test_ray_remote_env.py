@@ -8,8 +8,9 @@ from envs.replay import replay
 from envs.scripted_expert import scripted_expert_actions
 from envs.swe_env import SWEEnvConfig
 from envs.wrappers import StepLimit
+from tests.containers import containers_of
 from tests.envs.conftest import ONE_PER_REPO
-from tests.ray_cluster import containers_of, two_node_cluster
+from tests.ray_cluster import two_node_cluster
 
 pytestmark = [pytest.mark.docker, pytest.mark.ray]
 

@@ -14,7 +14,8 @@ from harness import load_instances
 from harness.evaluation import CACHE_KEY, evaluate
 from harness.grading import grade
 from harness.images import ensure_images
-from tests.ray_cluster import containers_of, two_node_cluster
+from tests.containers import containers_of
+from tests.ray_cluster import two_node_cluster
 
 pytestmark = [pytest.mark.docker, pytest.mark.ray]
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.ray_cluster import containers_of, two_node_cluster
+from tests.containers import containers_of
+from tests.ray_cluster import two_node_cluster
 
 pytestmark = [pytest.mark.docker, pytest.mark.ray]
 

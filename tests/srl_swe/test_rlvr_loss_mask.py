@@ -50,6 +50,29 @@ class ScriptedPolicy:
         return turns
 
 
+def scripted_config(tmp_path: Path, policy: ScriptedPolicy, **overrides):
+    """Return an RLVRConfig for one group of 2 episodes of ``policy`` (no vLLM: the policy samples)."""
+    from srl_swe.recipes.rlvr import RLVRConfig
+
+    settings = dict(
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        bf16=False,
+        use_vllm=False,
+        report_to=[],
+        prompts_per_step=1,
+        num_generations=2,
+        per_device_train_batch_size=2,
+        max_completion_length=256,
+        max_episode_steps=len(policy.actions),
+        max_episode_tokens=4096,
+        max_observation_tokens=256,
+        step_timeout_s=20.0,
+        max_steps=1,
+    )
+    return RLVRConfig(**(settings | overrides))
+
+
 def spans(mask: list[int], ids: list[int], value: int) -> list[list[int]]:
     """Return the maximal runs of ``ids`` whose mask is ``value``."""
     runs, current = [], []
@@ -93,32 +116,17 @@ def test_resolving_scripted_episode_scores_one_and_masks_observations(
 def test_grpo_gradients_touch_only_policy_tokens(
     tiny_model_dir: str, instance: TaskInstance, tmp_path: Path
 ) -> None:
-    from srl_swe.recipes.rlvr import RLVRConfig, RLVRTrainer
+    from srl_swe.recipes.rlvr import RLVRTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     policy = ScriptedPolicy(tokenizer, instance, split=True)
-    config = RLVRConfig(
-        output_dir=str(tmp_path),
-        use_cpu=True,
-        bf16=False,
-        use_vllm=False,
-        report_to=[],
-        prompts_per_step=1,
-        num_generations=2,
-        per_device_train_batch_size=2,
-        max_completion_length=256,
-        max_episode_steps=len(policy.actions),
-        max_episode_tokens=4096,
-        max_observation_tokens=256,
-        step_timeout_s=20.0,
-        max_steps=1,
-    )
+    config = scripted_config(tmp_path, policy)
     trainer = RLVRTrainer(tiny_model_dir, config, [instance], generate=policy)
     try:
         trainer.model.train()
         batch = trainer._generate_and_score_completions([dict(trainer.train_dataset[0]) for _ in range(2)])
     finally:
-        trainer.pool.close()
+        trainer.close_envs()
     assert trainer._last_rewards_per_func[:, 0].tolist() == [1.0, 0.0]  # resolved; submitted nothing
     loss_mask = batch["completion_mask"] * batch["tool_mask"]
     assert 0 < loss_mask[0].sum() < batch["completion_mask"][0].sum()  # observations are masked out

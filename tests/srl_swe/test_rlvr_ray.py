@@ -10,8 +10,9 @@ import pytest
 from transformers import AutoTokenizer
 
 from harness import load_instances
-from tests.ray_cluster import containers_of, two_node_cluster
-from tests.srl_swe.test_rlvr_loss_mask import INSTANCE, ScriptedPolicy
+from tests.containers import containers_of
+from tests.ray_cluster import two_node_cluster
+from tests.srl_swe.test_rlvr_loss_mask import INSTANCE, ScriptedPolicy, scripted_config
 
 
 @pytest.mark.docker
@@ -20,30 +21,14 @@ from tests.srl_swe.test_rlvr_loss_mask import INSTANCE, ScriptedPolicy
 def test_rlvr_rollouts_run_on_remote_envs_on_both_nodes_and_leave_no_container(
     tiny_model_dir: str, tmp_path: Path
 ) -> None:
-    from srl_swe.recipes.rlvr import RLVRConfig, RLVRTrainer
+    from srl_swe.recipes.rlvr import RLVRTrainer
 
     (instance,) = load_instances("demo", instance_ids=[INSTANCE])
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     policy = ScriptedPolicy(tokenizer, instance, split=True)
     with two_node_cluster() as cluster:
-        config = RLVRConfig(
-            output_dir=str(tmp_path),
-            use_cpu=True,
-            bf16=False,
-            use_vllm=False,
-            report_to=[],
-            prompts_per_step=1,
-            num_generations=2,
-            per_device_train_batch_size=2,
-            max_completion_length=256,
-            max_episode_steps=len(policy.actions),
-            max_episode_tokens=4096,
-            max_observation_tokens=256,
-            max_live_envs=2,
-            step_timeout_s=20.0,
-            executor="ray",
-            ray_address=cluster.address,
-            max_steps=1,
+        config = scripted_config(
+            tmp_path, policy, max_live_envs=2, executor="ray", ray_address=cluster.address
         )
         trainer = RLVRTrainer(tiny_model_dir, config, [instance], generate=policy)
         try:

@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.sandbox import labels
-from harness.sandbox.engine import connect_engine
 from srl_swe.train import main
+from tests.containers import containers_of
 from tests.srl_swe.results_table import table_steps
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def containers_of(pid: int) -> list[str]:
-    """Return the ids of the sandbox containers process ``pid`` made that still exist."""
-    owned = {"label": [f"{labels.SANDBOX}=1", f"{labels.OWNER_PID}={pid}"]}
-    return [c["Id"] for c in connect_engine().api.containers(all=True, filters=owned)]
 
 
 RLVR_COMMAND = "python -m srl_swe.train --recipe rlvr --task demo --preset cpu-demo"  # as README writes them
@@ -48,7 +41,7 @@ def train(cwd: Path, command: str, *extra: str) -> tuple[str, str]:
     finally:
         child.kill()
     assert child.returncode == 0, stderr[-3000:]
-    assert containers_of(child.pid) == []
+    assert containers_of([child.pid]) == []
     return stdout, stderr
 
 
