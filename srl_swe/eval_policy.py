@@ -227,8 +227,6 @@ def oracle_protocol(name: str, thinking: bool = True, texts: PromptTexts = DEFAU
 
     if name == "ours":
         return OURS
-    if thinking and texts == DEFAULT_TEXTS:
-        return SWE_RL_ORACLE
     return OracleProtocol(
         lambda issue, files: repair_prompt(issue, files, thinking, texts), SWE_RL_ORACLE.to_patch
     )
