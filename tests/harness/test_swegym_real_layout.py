@@ -21,7 +21,7 @@ import pytest
 from harness import TaskInstance, eval_scripts, load_instances
 from harness.demo import build_repo
 from harness.grading import GradeResult, GradingConfig, grade
-from harness.images import CONDA_SHIM, IMAGE_LABEL, ensure_base_image
+from harness.images import CONDA_SHIM, IMAGE_LABEL, check_image, ensure_base_image
 from harness.swegym_specs import SwegymSpec
 
 pytestmark = pytest.mark.docker
@@ -116,6 +116,11 @@ def swe_gym_instance(image: str, spec: SwegymSpec, *, nounset: bool = False) -> 
 
 def graded(instance: TaskInstance, patch: str, log_dir: Path) -> GradeResult:
     return grade(instance, patch, log_dir=log_dir, timeout_s=300, config=GradingConfig(network_mode="none"))
+
+
+def test_the_image_keeps_the_contract_swe_gyms_eval_script_assumes(image: str) -> None:
+    results = check_image(swe_gym_instance(image, SPEC))
+    assert [result.ok for result in results] == [True] * 5, results
 
 
 def test_gold_resolves_and_empty_and_wrong_do_not(image: str, tmp_path: Path) -> None:
