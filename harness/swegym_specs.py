@@ -12,6 +12,7 @@ log parsers). Its eval script, for a row of a repository and version it has a sp
   (every file but data files, see `patch_directives`), or, for mypy, on no files with `-k` and the
   `[case …]` names the test patch holds (`mypy_case_expression`);
 - reads the log with pytest's parser, pydantic's with its own (`parse_log_pydantic`).
+Its informational commands (git status, show, diff; git's safe.directory) are left out here.
 A repository or version outside the table has no spec (`spec_for` returns None).
 """
 
@@ -241,7 +242,8 @@ def parse_log_pydantic(log: str, test_spec: Any = None) -> dict[str, str]:
 
     Each line loses escape sequences and control characters and `FAILED [...]` its bracket; a line that
     starts with a status names the test in its second word (a failure's " - " reason dropped), a line that
-    ends with one (the verbose progress lines) in its first word. Later lines win.
+    ends with one (the verbose progress lines) in its first word. Later lines win. `test_spec` is unused
+    (swebench's parsers take it).
     """
     statuses = ("FAILED", "PASSED", "SKIPPED", "ERROR", "XFAIL")
     control = {code: None for code in range(1, 32)}
