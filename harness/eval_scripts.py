@@ -10,9 +10,11 @@ Where the tests come from:
 - demo: `python3 -m pytest -rA <test files>` on the image's system Python.
 - SWE-bench rows without a script (pre-swebench-5 exports): the repository's test command as SWE-bench
   runs it, in the `testbed` conda env, on the test files the test patch touches (Django: as modules).
-- SWE-Gym: swebench 5 no longer ships per-repo/version specs, and SWE-Gym's own fork graded with them;
-  ours runs `pytest -rA` in the `testbed` env on the Python test files the test patch touches, or, when it
-  touches none (e.g. mypy's `.test` data files), on the files named by the FAIL_TO_PASS / PASS_TO_PASS ids.
+- SWE-Gym: as SWE-Gym's fork of the harness grades, from its per-repository specs (`harness.swegym_specs`):
+  without `set -u` (`set +u` after swebench's header), the spec's environment lines and install command re-run
+  in /testbed, then its test command (mypy: `-k` with the test patch's case names). A repository or version
+  SWE-Gym has no spec for runs `pytest -rA` on the Python test files the test patch touches, or, when it
+  touches none, on the files named by the FAIL_TO_PASS / PASS_TO_PASS ids.
 - SWE-smith: no test patch; SWE-smith's pytest command (plus `-rA` so swebench's pytest parser reads the
   summary) on the files named by the FAIL_TO_PASS ids, as SWE-smith's own harness does.
 """
@@ -24,12 +26,17 @@ import shlex
 from swebench.utils import generate_heredoc_delimiter, get_modified_files
 from unidiff import PatchSet
 
+from harness import swegym_specs
+
 # swebench.harness.constants holds these too; importing it pulls in all of swebench's harness (seconds).
 START_TEST_OUTPUT = ">>>>> Start Test Output"
 END_TEST_OUTPUT = ">>>>> End Test Output"
 
 TESTBED = "/testbed"
 CONDA_TESTBED = ("source /opt/miniconda3/bin/activate", "conda activate testbed")
+NO_NOUNSET = "set +u"
+"""Undoes the `-u` of swebench's header: SWE-Gym's scripts run without it (conda activation scripts of
+environment.yml-built envs read unset variables, and under `-u` bash would stop there)."""
 PYTEST_LOG_PARSER = "parse_log_pytest"
 PASS_AND_FAIL = "pass_and_fail"
 
@@ -119,11 +126,19 @@ def swebench_log_parser(repo: str) -> str:
     return parser.__name__ if parser is not None else PYTEST_LOG_PARSER
 
 
-def swegym_eval_script(base_commit: str, test_patch: str, test_ids: list[str]) -> str:
-    """Return the eval script of a SWE-Gym instance: pytest -rA in the testbed env on its test files."""
-    files = python_test_files(test_patch) or files_of_test_ids(test_ids)
-    command = f"{_SWEBENCH_PYTEST} {_quoted(files)}".rstrip()
-    return build_eval_script(base_commit, test_patch, command, CONDA_TESTBED)
+def swegym_eval_script(
+    base_commit: str, test_patch: str, test_ids: list[str], spec: swegym_specs.SwegymSpec | None
+) -> str:
+    """Return the eval script of a SWE-Gym instance: with `spec` (its repository's, `swegym_specs.spec_for`),
+    SWE-Gym's environment lines, install re-run and test command; without, pytest -rA on its test files.
+    Both run without `set -u`, as SWE-Gym's scripts do."""
+    setup = (NO_NOUNSET, *CONDA_TESTBED)
+    if spec is None:
+        files = python_test_files(test_patch) or files_of_test_ids(test_ids)
+        command = f"{_SWEBENCH_PYTEST} {_quoted(files)}".rstrip()
+        return build_eval_script(base_commit, test_patch, command, setup)
+    setup += (f"cd {TESTBED}", *spec.environment, *([spec.install] if spec.install else []))
+    return build_eval_script(base_commit, test_patch, swegym_specs.eval_command(spec, test_patch), setup)
 
 
 def swesmith_eval_script(fail_to_pass: list[str]) -> str:

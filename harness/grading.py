@@ -3,7 +3,8 @@
 The candidate patch is copied in and applied with swebench's chain of fallbacks (`git apply`, `--3way`,
 `--reject`, then `patch --fuzz=5`, restoring a clean tree between tries); the instance's eval script (which
 applies the test patch itself) runs under a timeout; the log is parsed with swebench's parser for the
-instance and `resolved` is decided by swebench's FAIL_TO_PASS / PASS_TO_PASS rules (`get_eval_report`).
+instance (SWE-Gym's own parsers registered beside them) and `resolved` is decided by swebench's
+FAIL_TO_PASS / PASS_TO_PASS rules (`get_eval_report`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import swegym_specs
 from harness.errors import InvalidPatchError
 from harness.instances import TaskInstance
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig
@@ -133,6 +135,7 @@ def grade(
     from swebench.harness.grading import get_eval_report
     from swebench.harness.utils import make_test_spec
 
+    swegym_specs.register_log_parsers()
     spec = make_test_spec(instance.to_row())
     prediction = {"instance_id": instance.instance_id, "model_name_or_path": model_name, "model_patch": patch}
     timings: dict[str, float] = {}
@@ -182,6 +185,7 @@ def diagnose(spec: Any, log_path: str, report: dict[str, Any]) -> dict[str, Any]
     machine's (absolute paths) or when the log held no test results at all."""
     from swebench.harness.grading import _resolve_case, get_logs_eval
 
+    swegym_specs.register_log_parsers()
     status_map, _ = get_logs_eval(spec, log_path)
     buckets: dict[str, list[str]] = {"failed": [], "errored": [], "skipped": [], "missing": []}
     named = {"FAILED": "failed", "ERROR": "errored", "SKIPPED": "skipped"}
@@ -237,6 +241,7 @@ def parse_test_log(instance: TaskInstance, log: str) -> dict[str, str]:
     from swebench.harness.grading import PARSER_REGISTRY
     from swebench.harness.utils import make_test_spec
 
+    swegym_specs.register_log_parsers()
     spec = make_test_spec(instance.to_row())
     sliced = log.split(START_TEST_OUTPUT, 1)[-1].split(END_TEST_OUTPUT, 1)[0]
     return PARSER_REGISTRY[spec.log_parser](sliced, spec)

@@ -67,7 +67,8 @@ _UNREACHABLE = ("dial tcp", "no such host", "connection refused", "i/o timeout",
 # Python and its pytest.
 CONDA_SHIM = """\
 # srl_swe's stand-in for conda's activate script (SWE-bench's image layout without conda itself):
-# `source /opt/miniconda3/bin/activate` defines `conda`; `conda activate NAME` puts envs/NAME/bin on PATH.
+# `source /opt/miniconda3/bin/activate` defines `conda`; `conda activate NAME` puts envs/NAME/bin on PATH
+# and, as conda does, sources the env's etc/conda/activate.d/*.sh.
 conda() {
     case "$1" in
         activate)
@@ -78,6 +79,9 @@ conda() {
                 return 1
             fi
             export PATH="$_prefix/bin:$PATH" CONDA_PREFIX="$_prefix" CONDA_DEFAULT_ENV="${2:-base}"
+            for _script in "$_prefix"/etc/conda/activate.d/*.sh; do
+                if [ -f "$_script" ]; then . "$_script"; fi
+            done
             ;;
         deactivate) unset CONDA_PREFIX CONDA_DEFAULT_ENV ;;
         *) echo "conda (srl_swe shim): only activate and deactivate" >&2; return 1 ;;

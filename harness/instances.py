@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness import eval_scripts, image_names
+from harness import eval_scripts, image_names, swegym_specs
 from harness.diffs import reverse_diff
 from harness.errors import (
     HubUnavailableError,
@@ -202,9 +202,16 @@ def _derived_grading(
             "eval_type": eval_scripts.PASS_AND_FAIL,
         }
     if schema == SWE_GYM:
-        script = eval_scripts.swegym_eval_script(base_commit, test_patch, fail_to_pass + pass_to_pass)
-        image = image_names.swegym_image(instance_id)
-    elif schema == SWE_SMITH:
+        spec = swegym_specs.spec_for(text["repo"], text["version"])
+        return {
+            "image": image_names.swegym_image(instance_id),
+            "eval_script": eval_scripts.swegym_eval_script(
+                base_commit, test_patch, fail_to_pass + pass_to_pass, spec
+            ),
+            "log_parser": spec.log_parser if spec else eval_scripts.PYTEST_LOG_PARSER,
+            "eval_type": eval_scripts.PASS_AND_FAIL,
+        }
+    if schema == SWE_SMITH:
         script = eval_scripts.swesmith_eval_script(fail_to_pass)
         image = image_names.swesmith_image(instance_id)
     else:

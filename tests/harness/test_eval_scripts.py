@@ -1,13 +1,12 @@
 """Derived eval scripts have the shape swebench 5 grades, and the markers are swebench's."""
 
-import json
 import subprocess
 from pathlib import Path
 
 from swebench.harness import constants
 from swebench.harness.utils import make_test_spec
 
-from harness import TaskInstance, eval_scripts, load_instances
+from harness import eval_scripts, load_instances
 from harness.diffs import reverse_diff
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -60,19 +59,6 @@ def test_swe_bench_rows_without_a_script_use_the_repos_test_command():
     assert (
         "pytest --no-header -rA --tb=no -p no:cacheprovider testing/logging/test_reporting.py"
         in pytest_instance.eval_script.splitlines()
-    )
-
-
-def test_swe_gym_runs_the_files_the_test_ids_name_when_the_patch_has_no_python_tests():
-    moto_row, mypy_row = json.loads((FIXTURES / "swe_gym_rows.json").read_text())
-    moto = TaskInstance.from_row(moto_row, "swe-gym")
-    mypy = TaskInstance.from_row(mypy_row, "swe-gym")
-
-    pytest_command = "pytest --no-header -rA --tb=no -p no:cacheprovider"
-    assert f"{pytest_command} tests/test_ssm/test_ssm_boto3.py" in moto.eval_script.splitlines()
-    assert f"{pytest_command} mypy/test/testcheck.py" in mypy.eval_script.splitlines()
-    assert "git checkout e7b917ec7532206b996542570f4b68a33c3ff771 -- test-data/unit/check-functions.test" in (
-        mypy.eval_script.splitlines()
     )
 
 
