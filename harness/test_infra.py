@@ -96,24 +96,25 @@ def graded_under_policy(
     "allow" grades the patch as it is; "strip" grades it without the files `find_test_infra_changes` names
     (listed in the grade's `stripped`); "reject" grades it as it is and, when it changes test
     infrastructure, marks it not resolved with the reason in `rejected` (the swebench report keeps
-    SWE-bench's own verdict). The grade's `test_infra_policy` names the policy.
+    SWE-bench's own verdict). The grade's `test_infra_policy` names the policy; its `test_infra_changes`
+    are the grader's, or ours when the grader names none (a grader other than `harness.grading.grade`).
     """
     if policy not in TEST_INFRA_POLICIES:
         known = ", ".join(TEST_INFRA_POLICIES)
         raise ValueError(f"test_infra_changes must be one of {known}, not {policy!r}")
-    stripped: list[TestInfraChange] = []
-    if policy == "strip":
-        stripped = find_test_infra_changes(instance, patch, read_base)
-        patch = strip_files(patch, [change.path for change in stripped])
-    result = grader(instance, patch)
+    changes = [] if policy == "allow" else find_test_infra_changes(instance, patch, read_base)
+    stripped = changes if policy == "strip" else []
+    graded = strip_files(patch, [change.path for change in stripped]) if stripped else patch
+    result = grader(instance, graded)
     result = replace(result, test_infra_policy=policy, stripped=[change.to_json() for change in stripped])
-    if policy == "reject" and result.test_infra_changes:
-        files = ", ".join(change["path"] for change in result.test_infra_changes)
+    if policy == "reject" and (result.test_infra_changes or changes):
+        listed = result.test_infra_changes or [change.to_json() for change in changes]
+        files = ", ".join(change["path"] for change in listed)
         why = (
             f"the patch changes test infrastructure ({files}); with test_infra_changes='reject' such a patch "
             "is not resolved"
         )
-        result = replace(result, resolved=False, rejected=why)
+        result = replace(result, resolved=False, rejected=why, test_infra_changes=listed)
     return result
 
 

@@ -253,3 +253,11 @@ def test_allow_grades_as_swe_bench_and_still_lists_the_changes(instance) -> None
 def test_an_unknown_policy_is_refused(instance) -> None:
     with pytest.raises(ValueError, match="reject, strip, allow"):
         graded_under_policy(instance, "", "ignore", fake_grader(resolved=False))
+
+
+def test_reject_does_not_depend_on_the_grader_naming_the_changes(instance) -> None:
+    def silent_grader(target, patch: str) -> GradeResult:
+        return GradeResult(target.instance_id, True, True, {"resolved": True})
+
+    result = graded_under_policy(instance, NEW_CONFTEST, "reject", silent_grader)
+    assert not result.resolved and result.test_infra_changes[0]["path"] == "conftest.py"
