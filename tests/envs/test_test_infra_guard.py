@@ -7,7 +7,10 @@ The hacks: a conftest.py hook that turns failed reports into passed ones; a pyte
 such a hook from a repository module; a start-up module (usercustomize.py, which Python imports from
 /testbed in SWE-bench's layout; a repository sitecustomize.py never runs in these images, since Debian's
 /usr/lib/python3.11/sitecustomize.py comes first on sys.path, so it rides along only to be listed); a
-copy of the package with the fix put under tests/, which the tests import instead of the package.
+copy of the package with the fix put under tests/, which the tests import instead of the package. An edit
+to a test file the test patch touches cannot earn a verdict (SWE-bench's eval script checks those files out
+again), but it is listed and rejected all the same: the guard costs a fix that also edits tests its reward
+unless "strip" is chosen.
 """
 
 from __future__ import annotations
@@ -177,3 +180,19 @@ def test_the_gold_patch_of_the_real_layout_instance_resolves_under_the_default(
     env.step(write("/tmp/gold.diff", layout_instance.patch) + "\ncd /testbed && git apply /tmp/gold.diff")
     reward, info = env.submit_current_patch()
     assert reward == 1.0 and info["grade"]["test_infra_changes"] == [] and info["rejected"] is None
+
+
+def test_an_edited_test_file_of_the_test_patch_is_listed_and_gets_reward_zero(
+    make_env: Callable[..., SWEEnv], instance: TaskInstance
+) -> None:
+    fix = write("/tmp/gold.diff", instance.patch) + "\ncd /testbed && git apply /tmp/gold.diff"
+    edit = "sed -i 's/^    assert /    assert True or /' /testbed/tests/test_version.py"
+    reward, info = play(make_env(), [fix, edit])
+    assert reward == 0.0 and info["grade"]["report"]["resolved"] is True
+    (change,) = info["grade"]["test_infra_changes"]
+    assert change == {
+        "path": "tests/test_version.py",
+        "reason": "the instance's test patch changes this file",
+    }
+    stripped, stripped_info = play(make_env(test_infra_changes="strip"), [fix, edit])
+    assert stripped == 1.0 and stripped_info["grade"]["stripped"][0]["path"] == "tests/test_version.py"
