@@ -211,6 +211,9 @@ class InteractiveSession:
                         self.console.print(f"    [red]{escape(test)}[/]")
         if grade.get("error"):
             self.console.print(f"[red]{escape(grade['error'])}[/]")
+        for message in (grade.get("rejected"), *(f"stripped {c['path']}" for c in grade.get("stripped", []))):
+            if message:
+                self.console.print(f"[yellow]{escape(message)}[/]")
 
     def _print_text(self, text: str, style: str | None = None) -> None:
         self.console.print(

@@ -2,7 +2,8 @@
 
 reset() -> the problem statement; the repository at `base_commit`, our tools on PATH, no test patch.
 step(action) -> the action's output from a persistent bash (see envs.shell); `submit` ends the episode and
-grades the patch in a fresh sandbox with the harness: reward 1.0 when resolved, else 0.0 (the RLVR outcome).
+grades the patch in a fresh sandbox with the harness: reward 1.0 when resolved, else 0.0 (the RLVR outcome);
+a patch that changes test infrastructure is not resolved by default (`SWEEnvConfig.test_infra_changes`).
 Every other step has reward 0.0. Step limits and the SRL signal are wrappers (envs.wrappers).
 
 A warm reset (the default once a container runs) keeps the container: it kills what the last episode left
@@ -52,6 +53,7 @@ from harness.image_names import load_image_map
 from harness.images import ensure_images
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig, SandboxError
 from harness.sandbox.base import MARKER_VAR
+from harness.test_infra import TEST_INFRA_POLICIES, TestInfraPolicy, graded_under_policy
 
 INVALID_ACTION_EXIT_CODE = 2
 """Exit code reported for an action that was not run (empty, not a string, too long, holding NUL or
@@ -107,6 +109,13 @@ class SWEEnvConfig:
     """Most processes in the grading sandbox; None: no limit, as SWE-bench."""
     pull_images: bool = True
     """Pull the instance's image when it is missing and a registry answers (False: never pull)."""
+    test_infra_changes: TestInfraPolicy = "reject"
+    """What the outcome reward does with a patch that changes test infrastructure (a conftest.py, pytest's
+    or tox's settings, sitecustomize.py, a .pth file, a pytest plugin, test files; see harness.test_infra):
+    "reject" (the default) grades it not resolved, reward 0, `info["rejected"]` saying why; "strip" removes
+    those files' diffs before grading; "allow" grades as SWE-bench does. Any of them lists the changes in
+    `info["grade"]`. "reject" is the default because a policy under training finds that a conftest hook or
+    a deselecting addopts earns the reward without fixing anything."""
 
     def __post_init__(self) -> None:
         """Check every field's kind and range and convert what has one obvious form (a folder given as a
@@ -120,6 +129,12 @@ class SWEEnvConfig:
             )
         _require(self, "shell", self.shell in ("persistent", "exec"), '"persistent" or "exec"')
         _require(self, "background", self.background in ("kill", "keep"), '"kill" or "keep"')
+        _require(
+            self,
+            "test_infra_changes",
+            self.test_infra_changes in TEST_INFRA_POLICIES,
+            " or ".join(f'"{policy}"' for policy in TEST_INFRA_POLICIES),
+        )
         for name in ("patch_in_info", "pull_images"):
             _require(self, name, isinstance(getattr(self, name), bool), "true or false")
         _require(
@@ -252,7 +267,8 @@ class SWEEnv(gym.Env[str, str]):
         """Runs `action`; returns (observation, reward, terminated, truncated, info).
 
         info: exit_code, duration_s, timed_out, output_clipped, error (why an action was refused, else
-        None); with `patch_in_info` the current patch; after a submission also patch, resolved and grade.
+        None); with `patch_in_info` the current patch; after a submission also patch, resolved, rejected
+        and grade.
         """
         if self._episode_over:
             raise ResetNeeded("the episode is over (or never began): call reset() before step()")
@@ -342,14 +358,26 @@ class SWEEnv(gym.Env[str, str]):
     # ------------------------------------------------------------------ internals
 
     def _finish(self, patch: str) -> tuple[float, dict[str, Any]]:
-        """Grades `patch`, ends the episode; returns the reward and the outcome's info entries."""
+        """Grades `patch` under the test-infrastructure policy, ends the episode; returns the reward and the
+        outcome's info entries (`rejected`: why the patch was given no reward whatever its tests, or None)."""
         self._episode_over = True
-        result = self._grader(self.instance, patch)
+        policy = self.config.test_infra_changes
+        result = graded_under_policy(self.instance, patch, policy, self._grader, self._base_text)
         return float(result.resolved), {
             "patch": patch,
             "resolved": result.resolved,
+            "rejected": result.rejected,
             "grade": result.to_json(),
         }
+
+    def _base_text(self, path: str) -> str | None:
+        """Returns a repository file's text at the base commit, or None (no such file, a broken repo)."""
+        root, spec = shlex.quote(self.config.repo_root), shlex.quote(f"{self.instance.base_commit}:{path}")
+        try:
+            shown = self.sandbox.run(f"cd {root} && git show {spec}", timeout_s=self.config.step_timeout_s)
+        except (SandboxError, ResetNeeded):
+            return None
+        return shown.output if shown.exit_code == 0 else None
 
     def _grade(self, instance: TaskInstance, patch: str) -> GradeResult:
         log_dir = self.config.grade_log_dir

@@ -148,6 +148,7 @@ def evaluate(
                     "timings": result.timings,
                     "log_path": result.log_path,
                     "diagnosis": result.diagnosis,
+                    "test_infra_changes": result.test_infra_changes,
                     CACHE_KEY: keys[iid],
                 }
                 write_json_atomic(run.instance_dir(iid) / REPORT_FILE, {iid: entry})
@@ -170,19 +171,26 @@ def _cached(run: EvaluationRun, instance_id: str, key: dict[str, Any]) -> dict[s
         entry = cached[instance_id]
     except (json.JSONDecodeError, KeyError, TypeError):
         return None
-    return cached if entry.get(CACHE_KEY) == key else None
+    graded_now = "test_infra_changes" in entry  # an entry from before the guard is graded again
+    return cached if entry.get(CACHE_KEY) == key and graded_now else None
 
 
 def run_report(
     instances: list[TaskInstance], predictions: Mapping[str, str | None], run: EvaluationRun
 ) -> dict[str, Any]:
-    """Return the run's summary with the keys of swebench's run report (schema 2)."""
+    """Return the run's summary with the keys of swebench's run report (schema 2), and the patches that
+    change test infrastructure: `test_infra_change_instances` counts them, `test_infra_changes` maps each
+    instance id to the files (graded as SWE-bench grades, these are listed, not rejected)."""
     ids = [instance.instance_id for instance in instances]
     submitted = [i for i in ids if i in predictions]
     empty = [i for i in submitted if not predictions[i]]
     completed = [i for i in submitted if i in run.results]
     resolved = [i for i in completed if run.results[i][i]["resolved"]]
     errors = sorted(set(run.errors) | {i for i in submitted if i not in run.results})
+    test_infra = {
+        i: [change["path"] for change in run.results[i][i].get("test_infra_changes", [])] for i in completed
+    }
+    test_infra = {i: files for i, files in sorted(test_infra.items()) if files}
     return {
         "total_instances": len(ids),
         "submitted_instances": len(submitted),
@@ -204,6 +212,8 @@ def run_report(
         "unresolved_diagnosis": {
             i: run.results[i][i].get("diagnosis", {}) for i in sorted(set(completed) - set(resolved))
         },
+        "test_infra_change_instances": len(test_infra),
+        "test_infra_changes": test_infra,
         "schema_version": 2,
     }
 

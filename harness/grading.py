@@ -19,8 +19,10 @@ from typing import Any
 
 from harness import swegym_specs
 from harness.errors import InvalidPatchError
+from harness.eval_scripts import TESTBED
 from harness.instances import TaskInstance
-from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig
+from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig, SandboxError
+from harness.test_infra import find_test_infra_changes
 
 PATCH_PATH = "/tmp/srl_swe_candidate.diff"
 EVAL_SCRIPT_PATH = "/tmp/srl_swe_eval.sh"
@@ -87,6 +89,17 @@ class GradeResult:
     log_path: str | None = None
     error: str | None = None
     diagnosis: dict[str, Any] = field(default_factory=dict)
+    test_infra_changes: list[dict[str, str]] = field(default_factory=list)
+    """The graded patch's changes to test infrastructure (path, reason), whatever the verdict
+    (harness.test_infra)."""
+    test_infra_policy: str = "allow"
+    """How those changes were treated: "allow" (as SWE-bench), "strip" or "reject"
+    (harness.test_infra.graded_under_policy)."""
+    stripped: list[dict[str, str]] = field(default_factory=list)
+    """Under "strip": the changes removed from the patch before grading (path, reason)."""
+    rejected: str | None = None
+    """Under "reject": why a patch that changes test infrastructure is not resolved (`report` keeps
+    SWE-bench's verdict)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the result as a JSON-ready dict."""
@@ -99,6 +112,10 @@ class GradeResult:
             "log_path": self.log_path,
             "error": self.error,
             "diagnosis": self.diagnosis,
+            "test_infra_changes": self.test_infra_changes,
+            "test_infra_policy": self.test_infra_policy,
+            "stripped": self.stripped,
+            "rejected": self.rejected,
         }
 
 
@@ -117,7 +134,9 @@ def grade(
     `patch` is a unified diff ("" for no change; None is refused, as any non-string: InvalidPatchError).
     `log_dir` is this instance's folder: the patch and the run's log are kept there (without it, nothing is
     kept and `log_path` is None). `config`: network and limits of the grading sandbox (SWE-bench's default).
-    An unresolved result's `diagnosis` names the expected tests that failed, errored or never appeared.
+    An unresolved result's `diagnosis` names the expected tests that failed, errored or never appeared;
+    `test_infra_changes` names the patch's changes to test infrastructure (the verdict stays SWE-bench's:
+    `harness.test_infra.graded_under_policy` acts on them).
     """
     if not isinstance(patch, str):
         raise InvalidPatchError(
@@ -146,6 +165,7 @@ def grade(
     started = time.perf_counter()
     with factory(sandbox_config) as sandbox:
         timings["container_start"] = time.perf_counter() - started
+        infra = find_test_infra_changes(instance, patch, lambda path: _base_text(sandbox, path))
         started = time.perf_counter()
         applied, apply_log = apply_patch(sandbox, patch)
         timings["patch_apply"] = time.perf_counter() - started
@@ -176,7 +196,16 @@ def grade(
         log_path=str(log_path) if log_dir else None,
         error=None if applied else "candidate patch did not apply",
         diagnosis=diagnosis,
+        test_infra_changes=[change.to_json() for change in infra],
     )
+
+
+def _base_text(sandbox: Sandbox, path: str) -> str | None:
+    """Return a repository file's text in the grading sandbox before the patch is applied, or None."""
+    try:
+        return sandbox.read_file(f"{TESTBED}/{path}").decode("utf-8", "replace")
+    except (FileNotFoundError, IsADirectoryError, SandboxError):
+        return None
 
 
 def diagnose(spec: Any, log_path: str, report: dict[str, Any]) -> dict[str, Any]:

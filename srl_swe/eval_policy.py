@@ -249,6 +249,7 @@ def _e2e_batch(batch, policy, config, root, name):
         grade_memory=config.grade_memory,
         grade_pids_limit=config.grade_pids_limit,
         pull_images=config.pull,
+        test_infra_changes="allow",  # evaluation grades as SWE-bench does; its report lists such patches
     )
     loop = LoopConfig(context_steps=None if config.context_steps < 0 else config.context_steps)
     env_class = SWEEnv if config.executor == "local" else RemoteEnv  # RemoteEnv: on a Ray node's engine

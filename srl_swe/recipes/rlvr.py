@@ -110,6 +110,14 @@ class RLVRConfig(PromptBatchGRPOConfig):
     grade_timeout_s: float = field(
         default=1800.0, metadata={"help": "Seconds the grading test run may take."}
     )
+    test_infra_changes: str = field(
+        default="reject",
+        metadata={
+            "help": "reject | strip | allow: a patch that changes test infrastructure (conftest.py, pytest "
+            "or tox settings, sitecustomize.py, .pth, test files) gets reward 0 / is graded without those "
+            "files / is graded as SWE-bench does (ours; see SWEEnvConfig.test_infra_changes)."
+        },
+    )
     expert_shaping: float = field(
         default=0.0,
         metadata={
@@ -283,7 +291,11 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
             rollout_func=self.rollout,
             **kwargs,
         )
-        env_config = SWEEnvConfig(step_timeout_s=args.step_timeout_s, grade_timeout_s=args.grade_timeout_s)
+        env_config = SWEEnvConfig(
+            step_timeout_s=args.step_timeout_s,
+            grade_timeout_s=args.grade_timeout_s,
+            test_infra_changes=args.test_infra_changes,
+        )
         remote = args.executor == "ray" and env_factory is None
         self.cluster = None
         if remote:  # the envs are actors on the cluster's nodes; each node reaps and gets its images itself

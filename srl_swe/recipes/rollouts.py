@@ -74,6 +74,9 @@ class TokenEpisode:
     exit_status: str = ""
     """"submitted", "step_limit", "context_full", "truncated" (the env ended it, e.g. over its disk limit)
     or "error: ..."."""
+    rejected: str | None = None
+    """Why the env gave a graded patch no reward whatever its tests (e.g. it changes test infrastructure:
+    ``SWEEnvConfig.test_infra_changes``), or None."""
     similarities: list[float] = field(default_factory=list)
     """Per step, the SRL similarity to the expert's action at that step (0 past the expert's last step);
     empty when the env is not expert-aware."""
@@ -241,4 +244,5 @@ def _take_turn(
 def _finish(episode: TokenEpisode, reward: float, info: dict[str, Any], status: str) -> None:
     episode.reward = float(reward)
     episode.resolved = bool(info.get("resolved", False))
+    episode.rejected = info.get("rejected")
     episode.exit_status = status

@@ -34,6 +34,7 @@ def test_a_dict_config_is_converted_when_the_env_is_made(instance) -> None:
         ({"shell": "zsh"}, "SWEEnvConfig.shell"),
         ({"grade_memory": "plenty"}, "memory"),
         ({"sandbox": {"memroy": "1g"}}, "unknown: memroy"),
+        ({"test_infra_changes": "ignore"}, 'SWEEnvConfig.test_infra_changes must be "reject" or "strip" or'),
     ],
 )
 def test_a_bad_dict_config_is_named_at_construction(instance, config: dict, named: str) -> None:

@@ -63,3 +63,20 @@ def test_an_unknown_instance_is_one_line_on_stderr() -> None:
 )
 def test_an_action_continues_while_quotes_or_here_docs_are_open(text, complete) -> None:
     assert action_is_complete(text) is complete
+
+
+def test_the_outcome_says_why_a_patch_was_rejected_or_what_was_stripped() -> None:
+    from rich.console import Console
+
+    from envs.interactive import InteractiveSession
+
+    console = Console(record=True, width=200, no_color=True)
+    session = InteractiveSession(None, console)
+    why = "the patch changes test infrastructure (conftest.py); with test_infra_changes='reject' ..."
+    session._print_outcome(0.0, {"resolved": False, "grade": {"report": {}, "rejected": why}})
+    session._print_outcome(
+        1.0, {"resolved": True, "grade": {"report": {}, "stripped": [{"path": "pytest.ini"}]}}
+    )
+    out = console.export_text()
+    assert "resolved: False reward 0.0" in out and "test infrastructure (conftest.py)" in out
+    assert "stripped pytest.ini" in out

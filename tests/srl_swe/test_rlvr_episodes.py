@@ -12,7 +12,7 @@ from agents.prompts import build_prompt
 from envs.pool import swe_env_factory
 from envs.swe_env import SWEEnvConfig
 from harness import load_instances
-from srl_swe.recipes.rlvr import PRESETS, RLVRConfig, missing_experts, rlvr_dataset
+from srl_swe.recipes.rlvr import PRESETS, RLVRConfig, missing_experts, outcome_reward, rlvr_dataset
 from srl_swe.recipes.rollouts import ChatTokens, EpisodeLimits, run_token_episodes
 
 
@@ -70,3 +70,39 @@ def test_expert_shaping_without_an_expert_for_every_instance_names_them_in_one_l
     assert message is not None and "\n" not in message
     assert instances[1].instance_id in message and f"and {len(instances) - 6} more" in message
     assert missing_experts(instances, {i.instance_id: object() for i in instances}) is None
+
+
+@pytest.mark.docker
+def test_an_rlvr_episode_that_writes_a_conftest_hook_gets_reward_zero_and_records_why(
+    tiny_model_dir: str, tmp_path
+) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    chat = ChatTokens(tokenizer)
+    instance = load_instances("demo", instance_ids=["srl-demo__semverkit-8"])[0]
+    hook = (
+        "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    report = outcome.get_result()\n    if report.failed:\n"
+        '        report.outcome = "passed"\n'
+    )
+    replies = [
+        f"<think>\nmake every test pass\n</think>\n```bash\ncat > conftest.py <<'EOF'\n{hook}EOF\n```",
+        "<think>\ndone\n</think>\n```bash\nsubmit\n```",
+    ]
+    turns = iter([*tokenizer(replies, add_special_tokens=False)["input_ids"]])
+
+    def scripted(contexts: list[list[int]]) -> list[tuple[list[int], list[float]]]:
+        ids = [*next(turns), tokenizer.eos_token_id]
+        return [(ids, [0.0] * len(ids)) for _ in contexts]
+
+    config = RLVRConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False, per_device_train_batch_size=8)
+    env_config = SWEEnvConfig(step_timeout_s=20.0, test_infra_changes=config.test_infra_changes)
+    env = swe_env_factory(env_config, max_steps=10)(instance)
+    try:
+        (episode,) = run_token_episodes([env], scripted, chat, EpisodeLimits())
+    finally:
+        env.close()
+    assert config.test_infra_changes == "reject"
+    assert episode.exit_status == "submitted" and episode.steps == 2
+    assert episode.reward == 0.0 and not episode.resolved
+    assert outcome_reward([episode.completion_ids], [episode.resolved]) == [0.0]
+    assert "conftest.py" in episode.rejected and "test infrastructure" in episode.rejected
