@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.errors import InvalidPatchError
 from harness.instances import TaskInstance
+from harness.preparation import prepare_sandbox
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig
 
 PATCH_PATH = "/tmp/srl_swe_candidate.diff"
@@ -143,6 +144,7 @@ def grade(
     started = time.perf_counter()
     with factory(sandbox_config) as sandbox:
         timings["container_start"] = time.perf_counter() - started
+        prepare_sandbox(sandbox, instance, for_grading=True)  # SWE-smith: the bug commit; others: nothing
         started = time.perf_counter()
         applied, apply_log = apply_patch(sandbox, patch)
         timings["patch_apply"] = time.perf_counter() - started
