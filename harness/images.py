@@ -6,7 +6,7 @@ with the repo at /testbed, HEAD at its base commit. Real SWE-bench / SWE-Gym / S
 when a registry answers (after a free-disk check), or brought by the user (`--image-map FILE`).
 
 CLI:
-  python -m harness.images ensure-base | ensure-demo [--layout swebench] | list
+  python -m harness.images ensure-base | ensure-demo [--layout swebench|swesmith] | list
   python -m harness.images check --task T [--path P] [--instance-ids ID ...] [--image-map F] [--no-pull]
   python -m harness.images prune [--yes] [--match GLOB]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import os
 import shlex
 import shutil
@@ -585,7 +586,8 @@ def main(argv: list[str] | None = None) -> int:
         "--layout",
         choices=LAYOUTS,
         default="plain",
-        help="plain (default) or swebench: conda-style activate and /testbed; prints the image map as YAML",
+        help="plain (default); swebench: conda-style activate and /testbed, prints the image map as YAML; "
+        "swesmith: the same layout at each task's clean commit, prints the tasks as SWE-smith rows (JSONL)",
     )
     commands.add_parser("list", help="list the images built here")
     check = commands.add_parser("check", help="check task images against SWE-bench's image contract")
@@ -607,6 +609,11 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.layout == "plain":
                 print("\n".join(ensure_images(load_instances("demo"))))
+            elif args.layout == "swesmith":
+                from harness.demo.swesmith_layout import ensure_swesmith_layout
+
+                for instance in load_instances("demo"):
+                    print(json.dumps(ensure_swesmith_layout(instance)))
             else:
                 for instance_id, image in ensure_swebench_layout_images(load_instances("demo")).items():
                     print(f"{instance_id}: {image}")
