@@ -387,7 +387,7 @@ def check_image(
 ) -> list[ContractResult]:
     """Return the instance's image checked against what SWE-bench's eval scripts assume, one result per
     check in CHECKS: the repo at /testbed, HEAD at the base commit (for a SWE-smith instance: its bug diff
-    applies to the image's clean commit and its branch is made and checked out), no changed tracked file,
+    applies to the image's clean commit, its branch is made and the bug commit checked out), no changed file,
     `source /opt/miniconda3/bin/activate && conda activate testbed` works (when the eval script uses it), and
     the eval script's test command starts (within `timeout_s`) and prints results the instance's log parser
     reads."""
@@ -404,12 +404,15 @@ def check_image(
         repo = sandbox.run("git -C /testbed rev-parse --show-toplevel", workdir="/")
         is_repo = repo.exit_code == 0 and repo.output.strip() == "/testbed"
         results.append(ContractResult(CHECKS[0], is_repo, "" if is_repo else _tail(repo.output)))
-        mismatch = _prepared(sandbox, instance) if is_repo else None
+        prepared, mismatch = _prepared(sandbox, instance) if is_repo else (None, None)
         head = sandbox.run("git -C /testbed rev-parse HEAD", workdir="/").output.strip()
-        base = sandbox.run(
-            f"git -C /testbed rev-parse --verify -q {shlex.quote(instance.base_commit + '^{commit}')}",
-            workdir="/",
-        ).output.strip()
+        base = (
+            prepared
+            or sandbox.run(
+                f"git -C /testbed rev-parse --verify -q {shlex.quote(instance.base_commit + '^{commit}')}",
+                workdir="/",
+            ).output.strip()
+        )
         same = is_repo and head == base and bool(head) and not mismatch
         detail = mismatch or f"HEAD {head[:12] or '?'}, base commit {instance.base_commit[:12]}"
         results.append(ContractResult(CHECKS[1], same, "" if same else detail))
@@ -436,16 +439,15 @@ def check_image(
     return results
 
 
-def _prepared(sandbox: Sandbox, instance: TaskInstance) -> str | None:
-    """Put the instance's task state in place (SWE-smith: its branch from the bug diff); return why that
-    failed, or None."""
+def _prepared(sandbox: Sandbox, instance: TaskInstance) -> tuple[str | None, str | None]:
+    """Put the instance's task state in place as grading does (SWE-smith: its branch from the bug diff, the
+    bug commit checked out); return (the commit checked out or None, why that failed or None)."""
     from harness.preparation import prepare_sandbox
 
     try:
-        prepare_sandbox(sandbox, instance, for_grading=False)
+        return prepare_sandbox(sandbox, instance, for_grading=True), None
     except HarnessError as error:
-        return str(error)
-    return None
+        return None, str(error)
 
 
 def _test_command_result(

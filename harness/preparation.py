@@ -7,7 +7,9 @@ Tests" commit (the FAIL_TO_PASS test files deleted). SWE-smith's harness fetches
 two commits are made offline from the image's clean commit and the row's bug diff, with a fixed author,
 committer and date, so their hashes depend only on the image and the row:
 - an episode starts at the branch's head (bug in place, FAIL_TO_PASS test files absent), as SWE-smith's
-  agents do; its patch is taken against that commit and a warm reset returns to it;
+  agents do, in a repository holding that tree as its only commit: SWE-smith's branch keeps the clean
+  commit and the bug commit in its history, and `git diff HEAD~1 HEAD~2` there is the fix. Its patch is
+  taken against that commit and a warm reset returns to it;
 - grading starts at the bug commit (`<branch>~1`, every test file present), as SWE-smith's evaluation does;
   the eval script restores the test files from it after the candidate patch.
 """
@@ -46,10 +48,12 @@ def prepare_sandbox(
     """Put the instance's task state in place in `sandbox`; return the commit an episode starts from.
 
     For a SWE-smith instance: commit the bug diff on the image's clean commit ("Bug Patch"), commit the
-    removal of the FAIL_TO_PASS test files on top ("Remove F2P Tests"), point the branch named after the
-    instance at it and check out its head (`for_grading=False`) or the bug commit (`for_grading=True`).
-    SWE-smith's log parsers are registered with swebench's, which read the sandbox's tests. Returns that
-    head's hash; None (and nothing done) for an instance whose image holds its state. Raises
+    removal of the FAIL_TO_PASS test files on top ("Remove F2P Tests") and point the branch named after
+    the instance at it; then check out the bug commit (`for_grading=True`), or (`for_grading=False`) make the
+    repository anew with the branch's tree as its one commit on that branch, so that no clean code is left
+    in it. The bug diff is removed from the sandbox.
+    SWE-smith's log parsers are registered with swebench's, which read the sandbox's tests. Returns the
+    commit checked out; None (and nothing done) for an instance whose image holds its state. Raises
     SandboxPreparationError in one line naming the instance, the image and what did not match.
     """
     if not needs_preparation(instance):
@@ -77,8 +81,18 @@ def _swesmith_script(instance: TaskInstance, for_grading: bool, repo_root: str) 
     removed = swesmith_profiles.files_of_tests(profile, instance.FAIL_TO_PASS)
     git = "git -c core.hooksPath=/dev/null -c commit.gpgsign=false"
     identity = " ".join(f"{name}={shlex.quote(value)}" for name, value in COMMIT_IDENTITY.items())
-    checkout = f"--detach {branch}~1" if for_grading else branch
     fail = f"echo {_FAILED}"
+    if for_grading:
+        checkout = [f"git checkout -q --detach {branch}~1 -- || exit 1"]
+    else:  # the same tree as the branch's only commit, in a repository made anew (the image's config kept)
+        checkout = [
+            f"git checkout -q {branch} -- || exit 1",
+            'old=$(mktemp -d) && mv .git "$old/" && git init -q || exit 1',
+            'cp "$old/.git/config" .git/config || exit 1',
+            'git --git-dir="$old/.git" ls-files -z | xargs -0 -r git add -f -- || exit 1',
+            f"{git} commit -q --no-verify --allow-empty -m {branch} && git branch -M {branch} || exit 1",
+            'rm -rf "$old"',
+        ]
     return "\n".join(
         [
             f"cd {shlex.quote(repo_root)} || {{ {fail} no git repository at {repo_root}; exit 1; }}",
@@ -98,7 +112,8 @@ def _swesmith_script(instance: TaskInstance, for_grading: bool, repo_root: str) 
             else ":",
             f"{git} commit -q --no-verify --allow-empty -m 'Remove F2P Tests' || exit 1",
             f"git branch -f {branch} HEAD || exit 1",
-            f"git checkout -q {checkout} -- || exit 1",
-            f"git rev-parse {branch}",
+            *checkout,
+            f"rm -f {BUG_DIFF_PATH}",
+            "git rev-parse HEAD",
         ]
     )

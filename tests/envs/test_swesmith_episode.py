@@ -38,7 +38,7 @@ def state(env) -> dict[str, str]:
     run = env.unwrapped.sandbox.run
     return {
         "head": run("git -C /testbed rev-parse HEAD").output.strip(),
-        "log": run("git -C /testbed log -2 --format=%s").output.strip(),
+        "log": run("git -C /testbed log --all --format=%s").output.strip(),
         "buggy": str(BUGGY in run("cat /testbed/timespan/format.py").output),
         "tests": run("test -e /testbed/tests/test_format.py && echo present || echo absent").output.strip(),
         "status": run("git -C /testbed status --porcelain").output.strip(),
@@ -50,8 +50,7 @@ def test_resets_warm_and_fresh_return_to_the_buggy_tree(env) -> None:
     first = state(env)
     base = env.unwrapped.instance.base_commit
     assert info["fresh"] and first["head"] == base and len(base) == 40
-    assert first["log"] == "Remove F2P Tests\nBug Patch" and first["buggy"] == "True"
-    assert first["tests"] == "absent" and first["status"] == ""
+    assert first["buggy"] == "True" and first["tests"] == "absent" and first["status"] == ""
 
     commit = "git -c user.name=agent -c user.email=agent@x commit -qm 'moves the branch'"
     observation, *_ = env.step(
@@ -63,6 +62,21 @@ def test_resets_warm_and_fresh_return_to_the_buggy_tree(env) -> None:
 
     _, info = env.reset(options={"fresh": True})
     assert info["fresh"] and state(env) == first and env.unwrapped.instance.base_commit == base
+
+
+def test_the_repository_holds_no_clean_code_to_copy_the_fix_from(env) -> None:
+    env.reset()
+    instance = env.unwrapped.instance
+    assert state(env)["log"] == instance.instance_id  # one commit: SWE-smith's history holds the fix
+    clean = instance.instance_id.split(".")[1]  # the clean commit's abbreviation, in the instance id
+    looks = "git -C /testbed cat-file -e {}^{{commit}} && echo found; ls /tmp/srl_swe_bug.diff 2>&1"
+    observation = env.unwrapped.sandbox.run(looks.format(clean)).output
+    assert "found" not in observation and "No such file" in observation
+    env.unwrapped.sandbox.write_file("/tmp/gold.diff", instance.patch)
+    fixed = "cd /testbed && git apply /tmp/gold.diff && git hash-object timespan/format.py"
+    fixed += " && git checkout -q ."
+    blob = env.unwrapped.sandbox.run(fixed).output.strip()
+    assert len(blob) == 40 and env.unwrapped.sandbox.run(f"git -C /testbed cat-file -e {blob}").exit_code != 0
 
 
 def test_the_gold_fix_through_the_editor_gets_reward_one(env) -> None:
