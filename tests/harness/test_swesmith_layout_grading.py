@@ -5,6 +5,7 @@ test files restored after the candidate). An image the bug diff does not fit is 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from harness import TaskInstance, load_instances
 from harness.demo.swesmith_layout import clean_commit_and_bug, ensure_swesmith_layout, swesmith_row
+from harness.errors import SandboxPreparationError
 from harness.grading import grade
 from harness.image_names import swesmith_image_for_host
 from harness.images import ensure_swebench_layout_images
@@ -143,3 +145,14 @@ def _rewrite_on_the_bug_commit(demo: TaskInstance, path: str, text: str) -> str:
         commit_clean_state(demo, repo_dir)
         (repo_dir / path).write_text(text)
         return git(repo_dir, "diff")
+
+
+def test_grading_on_an_image_the_bug_diff_does_not_fit_stops_in_one_line(
+    instance: TaskInstance, demo: TaskInstance
+) -> None:
+    other = ensure_swebench_layout_images([demo])[DEMO]
+    with pytest.raises(SandboxPreparationError) as raised:
+        grade(dataclasses.replace(instance, image=other), instance.patch, timeout_s=300)
+    message = str(raised.value)
+    assert "\n" not in message and instance.instance_id in message and other in message
+    assert "the bug diff does not apply to the image's clean commit" in message
