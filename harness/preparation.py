@@ -84,11 +84,11 @@ def _swesmith_script(instance: TaskInstance, for_grading: bool, repo_root: str) 
     fail = f"echo {_FAILED}"
     if for_grading:
         checkout = [f"git checkout -q --detach {branch}~1 -- || exit 1"]
-    else:  # the same tree as the branch's only commit, in a repository made anew (the image's config kept)
+    else:  # the branch's tree as the only commit of a repository made anew (config and excludes kept)
         checkout = [
             f"git checkout -q {branch} -- || exit 1",
             'old=$(mktemp -d) && mv .git "$old/" && git init -q || exit 1',
-            'cp "$old/.git/config" .git/config || exit 1',
+            'cp "$old/.git/config" .git/config && cp -r "$old/.git/info" .git/ 2>/dev/null; :',
             'git --git-dir="$old/.git" ls-files -z | xargs -0 -r git add -f -- || exit 1',
             f"{git} commit -q --no-verify --allow-empty -m {branch} && git branch -M {branch} || exit 1",
             'rm -rf "$old"',
