@@ -51,6 +51,7 @@ from harness import TaskInstance, load_instances
 from harness.grading import GradeResult, GradingConfig, grade
 from harness.image_names import load_image_map
 from harness.images import ensure_images
+from harness.preparation import prepare_sandbox
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig, SandboxError
 from harness.sandbox.base import MARKER_VAR
 from harness.test_infra import TEST_INFRA_POLICIES, TestInfraPolicy, graded_under_policy
@@ -433,6 +434,9 @@ class SWEEnv(gym.Env[str, str]):
             max_output_bytes=ADMIN_OUTPUT_BYTES,
         )
         self._sandbox = self._sandbox_factory(config)
+        prepared = prepare_sandbox(self._sandbox, self.instance, for_grading=False, repo_root=config.workdir)
+        if prepared:  # SWE-smith: its branch, made here; its hash, which the agent cannot move, is the base
+            self.instance = replace(self.instance, base_commit=prepared)
         listing = self._sandbox.run(
             f"cd {shlex.quote(self.config.repo_root)} && git ls-files --others --directory -z"
         )

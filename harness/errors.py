@@ -36,3 +36,8 @@ class ImageMapError(HarnessError):
 
 class InvalidPatchError(HarnessError, TypeError):
     """A patch that is not a string (None included): grading needs a unified diff, '' for no change."""
+
+
+class SandboxPreparationError(HarnessError):
+    """An instance's task state could not be put in place in a sandbox (e.g. a SWE-smith bug diff that does
+    not apply to the image's clean commit): the image does not match the row."""

@@ -15,8 +15,10 @@ Where the tests come from:
   in /testbed, then its test command (mypy: `-k` with the test patch's case names). A repository or version
   SWE-Gym has no spec for runs `pytest -rA` on the Python test files the test patch touches, or, when it
   touches none, on the files named by the FAIL_TO_PASS / PASS_TO_PASS ids.
-- SWE-smith: no test patch; SWE-smith's pytest command (plus `-rA` so swebench's pytest parser reads the
-  summary) on the files named by the FAIL_TO_PASS ids, as SWE-smith's own harness does.
+- SWE-smith: no test patch; the tests come from the instance's branch, which `harness.preparation` makes in
+  the sandbox (its parent commit holds the bug and every test file). As SWE-smith's evaluation does, the
+  FAIL_TO_PASS and PASS_TO_PASS test files are restored from it after the candidate patch, then the
+  repository's test command runs (`harness.swesmith_profiles`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import shlex
 from swebench.utils import generate_heredoc_delimiter, get_modified_files
 from unidiff import PatchSet
 
-from harness import swegym_specs
+from harness import swegym_specs, swesmith_profiles
 
 # swebench.harness.constants holds these too; importing it pulls in all of swebench's harness (seconds).
 START_TEST_OUTPUT = ">>>>> Start Test Output"
@@ -54,7 +56,6 @@ _DJANGO_LOCALE = (
     "export PYTHONIOENCODING=utf8",
     "export LANGUAGE=en_US:en",
 )
-_SWESMITH_PYTEST = "pytest --disable-warnings --color=no --tb=no --verbose -rA"
 
 
 def build_eval_script(
@@ -141,10 +142,23 @@ def swegym_eval_script(
     return build_eval_script(base_commit, test_patch, swegym_specs.eval_command(spec, test_patch), setup)
 
 
-def swesmith_eval_script(fail_to_pass: list[str]) -> str:
-    """Return the eval script of a SWE-smith instance: SWE-smith's pytest run on the FAIL_TO_PASS files."""
-    command = f"{_SWESMITH_PYTEST} {_quoted(files_of_test_ids(fail_to_pass))}".rstrip()
-    return build_eval_script("", "", command, CONDA_TESTBED)
+def swesmith_eval_script(instance_id: str, fail_to_pass: list[str], pass_to_pass: list[str]) -> str:
+    """Return the eval script of a SWE-smith instance: restore its test files from the bug commit (the parent
+    of the branch named after the instance), then run its repository's test command as SWE-smith does."""
+    profile = swesmith_profiles.profile_for(instance_id)
+    files = swesmith_profiles.files_of_tests(profile, fail_to_pass + pass_to_pass)
+    bug_commit = shlex.quote(f"{instance_id}~1")
+    lines = ["#!/bin/bash", "set -uxo pipefail", f"cd {TESTBED}"]
+    if files:  # a file the bug commit lacks stays as the candidate left it, as in SWE-smith
+        lines.append(
+            f'for path in {_quoted(files)}; do git cat-file -e {bug_commit}:"$path" 2>/dev/null '
+            f'&& git checkout {bug_commit} -- "$path"; done'
+        )
+    if profile.activate:
+        lines += CONDA_TESTBED
+    command = swesmith_profiles.command_for(instance_id, fail_to_pass, pass_to_pass)
+    lines += [f"echo '{START_TEST_OUTPUT}'", command, f"echo '{END_TEST_OUTPUT}'"]
+    return "\n".join(lines) + "\n"
 
 
 def _quoted(words: list[str]) -> str:

@@ -21,6 +21,7 @@ from harness import swegym_specs
 from harness.errors import InvalidPatchError
 from harness.eval_scripts import TESTBED
 from harness.instances import TaskInstance
+from harness.preparation import prepare_sandbox
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig, SandboxError
 from harness.test_infra import find_test_infra_changes
 
@@ -165,6 +166,7 @@ def grade(
     started = time.perf_counter()
     with factory(sandbox_config) as sandbox:
         timings["container_start"] = time.perf_counter() - started
+        prepare_sandbox(sandbox, instance, for_grading=True)  # SWE-smith: the bug commit; others: nothing
         infra = find_test_infra_changes(instance, patch, lambda path: _base_text(sandbox, path))
         started = time.perf_counter()
         applied, apply_log = apply_patch(sandbox, patch)

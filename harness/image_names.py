@@ -4,6 +4,8 @@ a user-supplied map (instance id -> image) that overrides them."""
 from __future__ import annotations
 
 import json
+import platform
+import re
 from pathlib import Path
 
 import yaml
@@ -23,15 +25,26 @@ def swegym_image(instance_id: str, namespace: str = "xingyaoww", arch: str = "x8
     return f"{namespace}/sweb.eval.{arch}.{instance_id}:latest".replace("__", "_s_").lower()
 
 
-def swesmith_image(instance_id: str, namespace: str = "swebench", arch: str = "x86_64") -> str:
+def swesmith_image(instance_id: str, namespace: str = "swebench", arch: str | None = None) -> str:
     """Return SWE-smith's per-repository image for an instance id `<owner>__<repo>.<commit8>.<bug>`.
 
     SWE-smith builds one image per mirrored repository, named
-    `<namespace>/swesmith.<arch>.<owner>_1776_<repo>.<commit[:8]>` in lower case (no tag). Rows of the
-    published dataset carry this name in `image_name`; older exports used the `jyangballin` namespace.
+    `<namespace>/swesmith.<arch>.<owner>_1776_<repo>.<commit[:8]>` in lower case (no tag), the arch being
+    the host's (`arm64` on ARM hosts, `x86_64` otherwise) unless given. Rows of the published dataset carry
+    the x86_64 name in `image_name`; older exports used the `jyangballin` namespace.
     """
     repo_key = instance_id.rsplit(".", 1)[0]
-    return f"{namespace}/swesmith.{arch}.{repo_key.replace('__', '_1776_')}".lower()
+    return f"{namespace}/swesmith.{arch or host_arch()}.{repo_key.replace('__', '_1776_')}".lower()
+
+
+def swesmith_image_for_host(name: str) -> str:
+    """Return a SWE-smith image name with the host's arch (a row's x86_64 name becomes arm64 on ARM hosts)."""
+    return re.sub(r"(^|/)swesmith\.(x86_64|arm64)\.", rf"\1swesmith.{host_arch()}.", name, count=1)
+
+
+def host_arch() -> str:
+    """Return the image arch SWE-smith uses on this host: `arm64` on aarch64/arm64 machines, else `x86_64`."""
+    return "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
 
 
 def demo_image(repo: str, base_commit: str) -> str:

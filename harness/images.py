@@ -6,7 +6,7 @@ with the repo at /testbed, HEAD at its base commit. Real SWE-bench / SWE-Gym / S
 when a registry answers (after a free-disk check), or brought by the user (`--image-map FILE`).
 
 CLI:
-  python -m harness.images ensure-base | ensure-demo [--layout swebench] | list
+  python -m harness.images ensure-base | ensure-demo [--layout swebench|swesmith] | list
   python -m harness.images check --task T [--path P] [--instance-ids ID ...] [--image-map F] [--no-pull]
   python -m harness.images prune [--yes] [--match GLOB]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import os
 import shlex
 import shutil
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from harness.grading import GradingConfig
     from harness.instances import TaskInstance
-    from harness.sandbox.base import CommandResult
+    from harness.sandbox.base import CommandResult, Sandbox
 
 BASE_IMAGE = "srl-swe/base:bookworm"
 BASE_SUITE = "bookworm"
@@ -54,8 +55,8 @@ BASE_PACKAGES = (
     "ca-certificates",
 )
 IMAGE_LABEL = "srl_swe.image"
-"""Label on every image built here; its value says which kind: base, demo or swebench-layout."""
-LAYOUTS = ("plain", "swebench")
+"""Label on every image built here; its value is the kind: base, demo, swebench-layout, swesmith-layout."""
+LAYOUTS = ("plain", "swebench", "swesmith")
 LAYOUT_NAMESPACE = "srl-swe-layout"
 PULL_MIN_FREE_BYTES = 10 * 2**30
 """Free disk the engine's data root must have before a pull starts (SWE-bench images are 1-6 GB each)."""
@@ -137,8 +138,8 @@ def ensure_base_image(name: str = BASE_IMAGE) -> str:
 
 
 def _dockerfile(base: str, commit: str, layout: str) -> str:
-    lines = [f"FROM {base}", f"LABEL {IMAGE_LABEL}={'demo' if layout == 'plain' else 'swebench-layout'}"]
-    if layout == "swebench":  # the testbed env: a venv on the system's packages, the repo installed in it
+    lines = [f"FROM {base}", f"LABEL {IMAGE_LABEL}={'demo' if layout == 'plain' else f'{layout}-layout'}"]
+    if layout != "plain":  # the testbed env: a venv on the system's packages, the repo installed in it
         env = "/opt/miniconda3/envs/testbed"
         lines += [
             "COPY activate /opt/miniconda3/bin/activate",
@@ -158,13 +159,20 @@ def _dockerfile(base: str, commit: str, layout: str) -> str:
 
 
 def build_demo_image(
-    repo: str, base_commit: str, name: str, base: str = BASE_IMAGE, layout: str = "plain"
+    repo: str,
+    base_commit: str,
+    name: str,
+    base: str = BASE_IMAGE,
+    layout: str = "plain",
+    commit_on_top: Callable[[Path], str] | None = None,
 ) -> str:
     """Build the image for one demo repository at `base_commit` and return its name.
 
     `layout="swebench"` builds it in SWE-bench's layout: the repo at /testbed and a conda-style
     `/opt/miniconda3/bin/activate` whose `conda activate testbed` works (a shim on the system Python), so
-    SWE-bench-style eval scripts run on it unchanged.
+    SWE-bench-style eval scripts run on it unchanged; `layout="swesmith"` is the same layout, labelled as
+    SWE-smith's. `commit_on_top(repo_dir)`, when given, makes a commit on `base_commit` in the repository
+    before it is copied in and returns it: the image then holds that commit.
     """
     from harness.demo import build_repo
 
@@ -174,8 +182,9 @@ def build_demo_image(
     with tempfile.TemporaryDirectory(prefix="srl-swe-demo-") as tmp:
         context = Path(tmp)
         build_repo(repo, context / "testbed")
+        commit = commit_on_top(context / "testbed") if commit_on_top else base_commit
         (context / "activate").write_text(CONDA_SHIM)
-        (context / "Dockerfile").write_text(_dockerfile(base, base_commit, layout))
+        (context / "Dockerfile").write_text(_dockerfile(base, commit, layout))
         _client().images.build(path=str(context), tag=name, rm=True, forcerm=True, network_mode="none")
     return name
 
@@ -381,9 +390,10 @@ def check_image(
     instance: TaskInstance, timeout_s: float = 120.0, grading: GradingConfig | None = None
 ) -> list[ContractResult]:
     """Return the instance's image checked against what SWE-bench's eval scripts assume, one result per
-    check in CHECKS: the repo at /testbed, HEAD at the base commit, no changed tracked file, `source
-    /opt/miniconda3/bin/activate && conda activate testbed` works (when the eval script uses it), and the
-    eval script's test command starts (within `timeout_s`) and prints results the instance's log parser
+    check in CHECKS: the repo at /testbed, HEAD at the base commit (for a SWE-smith instance: its bug diff
+    applies to the image's clean commit, its branch is made and the bug commit checked out), no changed file,
+    `source /opt/miniconda3/bin/activate && conda activate testbed` works (when the eval script uses it), and
+    the eval script's test command starts (within `timeout_s`) and prints results the instance's log parser
     reads."""
     from swebench.harness.utils import make_test_spec
 
@@ -398,19 +408,18 @@ def check_image(
         repo = sandbox.run("git -C /testbed rev-parse --show-toplevel", workdir="/")
         is_repo = repo.exit_code == 0 and repo.output.strip() == "/testbed"
         results.append(ContractResult(CHECKS[0], is_repo, "" if is_repo else _tail(repo.output)))
+        prepared, mismatch = _prepared(sandbox, instance) if is_repo else (None, None)
         head = sandbox.run("git -C /testbed rev-parse HEAD", workdir="/").output.strip()
-        base = sandbox.run(
-            f"git -C /testbed rev-parse --verify -q {shlex.quote(instance.base_commit + '^{commit}')}",
-            workdir="/",
-        ).output.strip()
-        same = is_repo and head == base and bool(head)
-        results.append(
-            ContractResult(
-                CHECKS[1],
-                same,
-                "" if same else f"HEAD {head[:12] or '?'}, base commit {instance.base_commit[:12]}",
-            )
+        base = (
+            prepared
+            or sandbox.run(
+                f"git -C /testbed rev-parse --verify -q {shlex.quote(instance.base_commit + '^{commit}')}",
+                workdir="/",
+            ).output.strip()
         )
+        same = is_repo and head == base and bool(head) and not mismatch
+        detail = mismatch or f"HEAD {head[:12] or '?'}, base commit {instance.base_commit[:12]}"
+        results.append(ContractResult(CHECKS[1], same, "" if same else detail))
         status = sandbox.run("git -C /testbed status --porcelain --untracked-files=no", workdir="/")
         clean = is_repo and status.exit_code == 0 and not status.output.strip()
         changed = status.output.strip().splitlines()
@@ -432,6 +441,17 @@ def check_image(
         run = sandbox.run(f"bash {EVAL_SCRIPT_PATH}", timeout_s=timeout_s)
     results.append(_test_command_result(instance, run, START_TEST_OUTPUT, END_TEST_OUTPUT, parse_test_log))
     return results
+
+
+def _prepared(sandbox: Sandbox, instance: TaskInstance) -> tuple[str | None, str | None]:
+    """Put the instance's task state in place as grading does (SWE-smith: its branch from the bug diff, the
+    bug commit checked out); return (the commit checked out or None, why that failed or None)."""
+    from harness.preparation import prepare_sandbox
+
+    try:
+        return prepare_sandbox(sandbox, instance, for_grading=True), None
+    except HarnessError as error:
+        return None, str(error)
 
 
 def _test_command_result(
@@ -572,7 +592,8 @@ def main(argv: list[str] | None = None) -> int:
         "--layout",
         choices=LAYOUTS,
         default="plain",
-        help="plain (default) or swebench: conda-style activate and /testbed; prints the image map as YAML",
+        help="plain (default); swebench: conda-style activate and /testbed, prints the image map as YAML; "
+        "swesmith: the same layout at each task's clean commit, prints the tasks as SWE-smith rows (JSONL)",
     )
     commands.add_parser("list", help="list the images built here")
     check = commands.add_parser("check", help="check task images against SWE-bench's image contract")
@@ -594,6 +615,11 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.layout == "plain":
                 print("\n".join(ensure_images(load_instances("demo"))))
+            elif args.layout == "swesmith":
+                from harness.demo.swesmith_layout import ensure_swesmith_layout
+
+                for instance in load_instances("demo"):
+                    print(json.dumps(ensure_swesmith_layout(instance)))
             else:
                 for instance_id, image in ensure_swebench_layout_images(load_instances("demo")).items():
                     print(f"{instance_id}: {image}")

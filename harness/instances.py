@@ -4,9 +4,9 @@ Rows come from the Hugging Face hub (`datasets.load_dataset`) or from a local JS
 a folder of them. Normalising a row decodes JSON-string test lists, maps SWE-smith's fields onto SWE-bench's,
 and fills what swebench 5 grades with (`image`, `eval_script`, `log_parser`, `eval_type`) where the row
 lacks it. A SWE-smith row's `patch` is the diff that introduces the bug; the instance's gold `patch` is its
-reverse (the bug diff is kept in `extra["bug_patch"]`), its `base_commit` is the mirror branch named after
-the instance unless the row names one, and PASS_TO_PASS keeps the tests in the files SWE-smith runs (the
-FAIL_TO_PASS files; the full list stays in `extra["PASS_TO_PASS_full"]`), as SWE-smith's grading does.
+reverse (the bug diff is kept in `extra["bug_patch"]`) and its `base_commit` is the branch named after the
+instance, which `harness.preparation` makes in each sandbox from the image's clean commit and the bug diff
+(a `base_commit` in the row, the mirror's commit on GitHub, is not used: offline images do not have it).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness import eval_scripts, image_names, swegym_specs
+from harness import eval_scripts, image_names, swegym_specs, swesmith_profiles
 from harness.diffs import reverse_diff
 from harness.errors import (
     HubUnavailableError,
@@ -95,15 +95,17 @@ class TaskInstance:
         extra = {key: value for key, value in row.items() if key not in _KNOWN_ROW_KEYS}
         if schema == SWE_SMITH:
             bug_patch = where.text("bug_patch") or text["patch"]
+            if not bug_patch.strip():
+                raise where.error("patch", "no bug diff (SWE-smith's patch puts the bug in place) in field")
             if "bug_patch" not in row:
                 text["patch"] = reverse_diff(bug_patch)
-            text["base_commit"] = text["base_commit"] or text["instance_id"]
+            text["base_commit"] = text["instance_id"]
             extra["bug_patch"] = bug_patch
-            extra["PASS_TO_PASS_full"] = list(row.get("PASS_TO_PASS_full") or pass_to_pass)
-            pass_to_pass = _tests_in_files(extra["PASS_TO_PASS_full"], fail_to_pass)
         if not text["instance_id"] or not text["repo"]:
             raise where.error("instance_id" if not text["instance_id"] else "repo", "empty required field")
         image_source = _image_field_source(row, where)
+        if schema == SWE_SMITH and text["image"]:
+            text["image"] = image_names.swesmith_image_for_host(text["image"])
         if not all(text[name] for name in _GRADING_FIELDS):
             derived = _derived_grading(schema, text, fail_to_pass, pass_to_pass)
             text.update({name: text[name] or derived[name] for name in _GRADING_FIELDS})
@@ -134,7 +136,7 @@ _TEXT_FIELDS = (
     "created_at",
 )
 _GRADING_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
-# `image_name` is SWE-smith's column for `image`; `bug_patch` / `PASS_TO_PASS_full` are kept in `extra`.
+# `image_name` is SWE-smith's column for `image`; `bug_patch` is kept in `extra`.
 _KNOWN_ROW_KEYS = {*_TEXT_FIELDS, "FAIL_TO_PASS", "PASS_TO_PASS", "image_name", "task_set"}
 
 
@@ -212,24 +214,18 @@ def _derived_grading(
             "eval_type": eval_scripts.PASS_AND_FAIL,
         }
     if schema == SWE_SMITH:
-        script = eval_scripts.swesmith_eval_script(fail_to_pass)
-        image = image_names.swesmith_image(instance_id)
-    else:
-        script = eval_scripts.demo_eval_script(base_commit, test_patch)
-        image = image_names.demo_image(text["repo"], base_commit)
+        return {
+            "image": image_names.swesmith_image(instance_id),
+            "eval_script": eval_scripts.swesmith_eval_script(instance_id, fail_to_pass, pass_to_pass),
+            "log_parser": swesmith_profiles.profile_for(instance_id).log_parser,
+            "eval_type": eval_scripts.PASS_AND_FAIL,
+        }
     return {
-        "image": image,
-        "eval_script": script,
+        "image": image_names.demo_image(text["repo"], base_commit),
+        "eval_script": eval_scripts.demo_eval_script(base_commit, test_patch),
         "log_parser": eval_scripts.PYTEST_LOG_PARSER,
         "eval_type": eval_scripts.PASS_AND_FAIL,
     }
-
-
-def _tests_in_files(tests: list[str], reference_tests: list[str]) -> list[str]:
-    files = eval_scripts.files_of_test_ids(reference_tests)
-    if not files:
-        return list(tests)
-    return [test for test in tests if any(test.startswith(path) for path in files)]
 
 
 def load_instances(

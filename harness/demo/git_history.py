@@ -53,6 +53,11 @@ def _git_env(source: RepoSource | None = None, commit: Commit | None = None) -> 
     return env
 
 
+def git_env_with(identity: dict[str, str]) -> dict[str, str]:
+    """Return the isolated environment `git` runs in, with `identity` (GIT_AUTHOR_*, GIT_COMMITTER_*) set."""
+    return {**_git_env(), **identity}
+
+
 def git(workdir: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
     """Run git with `args` in `workdir` (`stdin` as its input), isolated from the user's configuration;
     return its stdout."""
