@@ -17,13 +17,16 @@ steps: srl_swe.eval_steps):
           --sample-temperature, scored by the SRL reward; mean step reward, format-error and exact-match
           rates, similarity of well-formed actions, per command kind; a table and <run-id>/steps.json.
 
-oracle, agentless and e2e write, under <run-dir>/<run-id>/: predictions.jsonl (swebench's instance_id,
+oracle, agentless and e2e write, under <run-dir>/<run-id>/ (default run id: <mode>-<task>-<model>):
+manifest.json (what made the run: srl_swe.eval_manifest), predictions.jsonl (swebench's instance_id,
 model_name_or_path, model_patch), replies/ (oracle) or trajectories/ (e2e), and the grading of
-harness.evaluation (<model>/<instance>/ logs and <model>.<run-id>.json, the run report). A rerun skips the
-instances already in predictions.jsonl and reuses a graded result only when its instance, patch and image id
-all match (--force regrades). Grading containers have SWE-bench's settings (network on, no memory or pids
-limit) unless --grade-network-mode / --grade-memory / --grade-pids-limit say otherwise. Flags are parsed by
-TRL's parser, as in srl_swe.train (dashes or underscores; --config FILE.yaml first, flags win).
+harness.evaluation (<model>/<instance>/ logs and <model>.<run-id>.json, the run report). A rerun with the
+same manifest skips the instances already in predictions.jsonl and reuses a graded result only when its
+instance, patch and image id all match (--force regrades); a rerun with another setting stops with one line
+naming it (a new --run-id keeps both runs, --force starts the folder over). Grading containers have
+SWE-bench's settings (network on, no memory or pids limit) unless --grade-network-mode / --grade-memory /
+--grade-pids-limit say otherwise. Flags are parsed by TRL's parser, as in srl_swe.train (dashes or
+underscores; --config FILE.yaml first, flags win).
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from harness.sandbox import SandboxError
     from srl_swe.eval_agentless import run_agentless_mode
     from srl_swe.eval_gold import run_gold
+    from srl_swe.eval_manifest import ManifestMismatch
     from srl_swe.eval_policy import PolicyEvalError, run_policy_mode
     from srl_swe.eval_steps import StepEvalError, run_steps_mode
     from srl_swe.models import ModelNotFoundError
@@ -93,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         PolicyEvalError,
         PolicyStartError,
         StepEvalError,
+        ManifestMismatch,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

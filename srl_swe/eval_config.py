@@ -81,7 +81,10 @@ class EvalConfig:
     )
     timeout_s: float = field(default=1800.0, metadata={"help": "limit for one instance's tests, seconds"})
     run_dir: str = field(default="runs/eval", metadata={"help": "where logs and reports are written"})
-    run_id: str | None = field(default=None, metadata={"help": "name of this run (default: <mode>-<task>)"})
+    run_id: str | None = field(
+        default=None,
+        metadata={"help": "name of this run (default: <mode>-<task>, and -<model> in a policy mode)"},
+    )
     control: bool = field(
         default=True, metadata={"help": "gold mode: also grade an empty patch per instance"}
     )
@@ -144,8 +147,15 @@ class EvalConfig:
     agentless_stages: list[str] = field(
         default_factory=lambda: list(AGENTLESS_STAGES),
         metadata={
-            "help": "agentless: stages to run, of localize (without it: the gold patch's files), repair, "
-            "regression, reproduction, select (repair and select always run)"
+            "help": "agentless: stages to run, of localize (without it, --gold-localization is needed), "
+            "repair, regression, reproduction, select (repair and select always run)"
+        },
+    )
+    gold_localization: bool = field(
+        default=False,
+        metadata={
+            "help": "agentless without the localize stage: repair the files the gold patch edits (the "
+            "report then says gold localization); never used unless given"
         },
     )
     localize_samples: int = field(
@@ -226,6 +236,12 @@ class EvalConfig:
         unknown = [stage for stage in self.agentless_stages if stage not in AGENTLESS_STAGES]
         if unknown:
             raise ValueError(f"agentless_stages: {unknown[0]!r} is not one of {', '.join(AGENTLESS_STAGES)}")
+        localized = "localize" in self.agentless_stages or self.gold_localization
+        if self.mode == "agentless" and not localized:
+            raise ValueError(
+                "agentless_stages without localize: pass --gold-localization to repair the gold patch's "
+                "files (oracle localization), or add localize"
+            )
         for name in (
             "workers",
             "batch_size",

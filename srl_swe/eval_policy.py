@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING
 from agents.policies import Policy, close_policy
 from agents.swe_rl_prompts import DEFAULT_TEXTS, PromptTexts, load_prompt_texts
 from harness.evaluation import write_json_atomic
+from srl_swe.eval_manifest import (
+    MANIFEST_FILE,
+    build_manifest,
+    claim_run_folder,
+    default_run_id,
+    read_manifest,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,15 +55,18 @@ def run_policy_mode(
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
     if config.executor == "local" or config.mode in ("oracle", "agentless"):  # they read files on this engine
         ensure_images(instances, pull=config.pull)
-    root = Path(config.run_dir) / (config.run_id or f"{config.mode}-{config.task}")
     name = model_name(config.model)
-    predictions = read_predictions(root / PREDICTIONS_FILE)
-    todo = [i for i in instances if i.instance_id not in predictions]
-    console.print(
-        f"[bold]{config.mode}[/]: {len(instances)} instances of [bold]{config.task}[/], "
-        f"{len(instances) - len(todo)} already predicted; model {name} via {config.policy}"
-    )
+    root = Path(config.run_dir) / (config.run_id or default_run_id(config, name))
     with config.open_executor() as executor:
+        claim_run_folder(root, _manifest(config, name, instances, executor, root), config.force)
+        predictions = read_predictions(root / PREDICTIONS_FILE)
+        todo = [i for i in instances if i.instance_id not in predictions]
+        console.print(
+            f"[bold]{config.mode}[/]: {len(instances)} instances of [bold]{config.task}[/], "
+            f"{len(instances) - len(todo)} already predicted (same settings: {root / MANIFEST_FILE}); "
+            f"model {name} via {config.policy}",
+            soft_wrap=True,
+        )
         make = make_batch or (_oracle_batch if config.mode == "oracle" else _e2e_batch)
         episodes = _predict(todo, policy, config, root, name, predictions, executor, make) if todo else {}
         run = evaluate(
@@ -112,6 +122,17 @@ def _predict(todo, policy, config, root, name, predictions, executor, make) -> d
         if owned:
             close_policy(policy)  # before grading: the engine's memory and cores go back
     return episodes
+
+
+def _manifest(config: EvalConfig, name: str, instances, executor, root: Path) -> dict:
+    """Return this run's manifest (srl_swe.eval_manifest): its settings, the model's identity and each
+    instance's image id as the executor's engines report it."""
+    from srl_swe.models import resolve_model
+
+    resolved = None if config.policy == "openai" else resolve_model(config.model)
+    image_ids = executor.image_ids(instances)
+    by_instance = {i.instance_id: image_ids.get(i.image) for i in instances}
+    return build_manifest(config, name, by_instance, resolved, read_manifest(root))
 
 
 def model_name(model: str | None) -> str:

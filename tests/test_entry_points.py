@@ -101,8 +101,8 @@ def test_eval_policy_mode_on_the_demo_set_with_the_tiny_model(mode: str, tmp_pat
         "agentless": " --max-new-tokens 32 --repair-samples 2 --reproduction-samples 2",
     }[mode]
     out = succeeded(run(f"python -m srl_swe.eval --mode {mode} --task demo{budget}", tmp_path))
-    root = tmp_path / f"runs/eval/{mode}-demo"
-    report = json.loads((root / f"srl-swe-tiny.{mode}-demo.json").read_text())
+    root = tmp_path / f"runs/eval/{mode}-demo-srl-swe-tiny"
+    report = json.loads((root / f"srl-swe-tiny.{mode}-demo-srl-swe-tiny.json").read_text())
     assert report["completed_instances"] == report["total_instances"] >= 9
     assert f"resolved {report['resolved_instances']}/{report['total_instances']}" in out
     assert len((root / "predictions.jsonl").read_text().splitlines()) == report["total_instances"]
