@@ -14,7 +14,7 @@ from agents.swe_rl_prompts import load_prompt_texts
 from harness.executors import EXECUTORS, Executor, open_executor
 from harness.grading import GradingConfig
 
-MODES = ("gold", "oracle", "e2e", "agentless", "steps")
+MODES = ("gold", "oracle", "e2e", "agentless", "steps", "predictions")
 ORACLE_PROMPTS = ("swe-rl", "ours")
 AGENTLESS_STAGES = ("localize", "repair", "regression", "reproduction", "select")
 SWE_RL_MAX_NEW_TOKENS = 4096
@@ -202,6 +202,13 @@ class EvalConfig:
             "engine schedules at once, times --samples"
         },
     )
+    predictions: str | None = field(
+        default=None,
+        metadata={
+            "help": "predictions: a SWE-bench predictions file (JSONL, JSON list, or SWE-agent's preds.json) "
+            "of instance_id, model_name_or_path, model_patch, from any agent"
+        },
+    )
     steps: str | None = field(
         default=None,
         metadata={"help": "steps: a saved step dataset (e.g. OUT-validation of `srl_swe.data build`)"},
@@ -259,6 +266,8 @@ class EvalConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"{name} must be a number of seconds > 0, not {value!r}")
+        if self.mode == "predictions" and not self.predictions:
+            raise ValueError("mode predictions needs --predictions FILE: a SWE-bench predictions file")
         if self.mode == "steps" and not self.steps:
             raise ValueError("mode steps needs --steps DIR: a saved step dataset")
         if isinstance(self.samples, bool) or not isinstance(self.samples, int) or self.samples < 0:

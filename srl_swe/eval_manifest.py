@@ -25,8 +25,9 @@ MANIFEST_FILE = "manifest.json"
 WEIGHTS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 MADE_FILES = ("predictions.jsonl", "replies", "trajectories", "agentless")
 """What a policy run makes before grading; `--force` on a folder of other settings removes them."""
-INFORMATIONAL = ("path", "weights_files")
-"""Model fields kept for the reader (and to skip rehashing unchanged files) but not compared."""
+INFORMATIONAL = ("path", "weights_files", "predictions_file", "predictions_sha256")
+"""Fields kept for the reader but not compared: a local model's place and files (to skip rehashing
+unchanged ones), a predictions file's place and hash (each patch's own hash decides its reuse)."""
 
 
 class ManifestMismatch(RuntimeError):
@@ -185,7 +186,7 @@ def first_difference(old: dict, new: dict) -> tuple[str, Any, Any] | None:
                 if sub not in INFORMATIONAL and old[key].get(sub) != new[key][sub]:
                     name = "model weights" if sub == "weights_sha256" else sub
                     return name, old[key].get(sub), new[key][sub]
-        elif old.get(key) != new[key]:
+        elif key not in INFORMATIONAL and old.get(key) != new[key]:
             return key, old.get(key), new[key]
     return None
 

@@ -84,19 +84,25 @@ def run_policy_mode(
     console.print(policy_table(config.mode, instances, run, predictions, episodes))
     if report_more is not None:
         report_more(console, instances, root, run)
+    return print_summary(console, run, root, root / PREDICTIONS_FILE)
+
+
+def print_summary(console, run, root: Path, predictions_path: Path) -> int:
+    """Print the run report's counts, why each unresolved instance failed, and where the predictions and
+    the report are; return 0 when every instance was graded, else 1."""
+    from srl_swe.eval_gold import describe_unresolved
+
     report = json.loads(run.report_path.read_text())
     console.print(
         f"resolved {report['resolved_instances']}/{report['total_instances']}, "
         f"empty patches {report['empty_patch_instances']}, errors {report['error_instances']}; "
         f"{report['reused_instances']} result(s) reused (same instance, patch and image; --force regrades)"
     )
-    from srl_swe.eval_gold import describe_unresolved
-
     for instance_id in report["unresolved_ids"]:
         why = describe_unresolved(run.entry(instance_id))
         if why:
             console.print(f"{instance_id}: unresolved{why}", soft_wrap=True, highlight=False, markup=False)
-    console.print(f"predictions: {root / PREDICTIONS_FILE}", soft_wrap=True)
+    console.print(f"predictions: {predictions_path}", soft_wrap=True)
     console.print(f"report: {run.report_path}", soft_wrap=True)
     return 0 if report["completed_instances"] == report["total_instances"] else 1
 
@@ -365,7 +371,7 @@ def policy_table(mode: str, instances, run, predictions: dict, episodes: dict):
         table.add_column("steps", justify="right")
         table.add_column("format errors", justify="right")
         table.add_column("exit")
-    else:
+    elif mode != "predictions":
         table.add_column("reply")
     for instance in instances:
         iid = instance.instance_id
@@ -380,7 +386,7 @@ def policy_table(mode: str, instances, run, predictions: dict, episodes: dict):
                 if record
                 else ["", "", "(earlier run)"]
             )
-        else:
+        elif mode != "predictions":
             cells.append("(earlier run)" if record is None else record["error"] or "edits applied")
         table.add_row(*cells)
     return table
