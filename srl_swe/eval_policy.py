@@ -58,7 +58,8 @@ def run_policy_mode(
     name = model_name(config.model)
     root = Path(config.run_dir) / (config.run_id or default_run_id(config, name))
     with config.open_executor() as executor:
-        claim_run_folder(root, _manifest(config, name, instances, executor, root), config.force)
+        manifest = _manifest(config, name, instances, executor, root)
+        claim_run_folder(root, manifest, config.force)
         predictions = read_predictions(root / PREDICTIONS_FILE)
         todo = [i for i in instances if i.instance_id not in predictions]
         console.print(
@@ -80,6 +81,7 @@ def run_policy_mode(
             force=config.force,
             grading=config.grading(),
             executor=executor,
+            manifest=manifest,
         )
     console.print(policy_table(config.mode, instances, run, predictions, episodes))
     if report_more is not None:
@@ -88,23 +90,28 @@ def run_policy_mode(
 
 
 def print_summary(console, run, root: Path, predictions_path: Path) -> int:
-    """Print the run report's counts, why each unresolved instance failed, and where the predictions and
-    the report are; return 0 when every instance was graded, else 1."""
+    """Print the run report's counts (swebench's: an empty patch is not completed, a patch that did not
+    apply is an error), why each unresolved instance failed, and where the predictions and the report
+    are; return 0 when every instance with a prediction was graded, else 1."""
     from srl_swe.eval_gold import describe_unresolved
 
     report = json.loads(run.report_path.read_text())
     console.print(
-        f"resolved {report['resolved_instances']}/{report['total_instances']}, "
-        f"empty patches {report['empty_patch_instances']}, errors {report['error_instances']}; "
+        f"resolved {report['resolved_instances']}/{report['total_instances']} (swebench's counters: "
+        f"completed {report['completed_instances']}, unresolved {report['unresolved_instances']}, "
+        f"empty patches {report['empty_patch_instances']}, errors {report['error_instances']}); "
         f"{report['reused_instances']} result(s) reused (same instance, patch and image; --force regrades)"
     )
-    for instance_id in report["unresolved_ids"]:
+    for instance_id in report["unresolved_diagnosis"]:
         why = describe_unresolved(run.entry(instance_id))
-        if why:
+        if why and instance_id not in report["empty_patch_ids"]:
             console.print(f"{instance_id}: unresolved{why}", soft_wrap=True, highlight=False, markup=False)
+    for instance_id, why in report["failure_reasons"].items():
+        if instance_id not in report["unresolved_diagnosis"]:
+            console.print(f"{instance_id}: not graded: {why}", soft_wrap=True, highlight=False, markup=False)
     console.print(f"predictions: {predictions_path}", soft_wrap=True)
     console.print(f"report: {run.report_path}", soft_wrap=True)
-    return 0 if report["completed_instances"] == report["total_instances"] else 1
+    return 1 if run.errors or report["incomplete_ids"] else 0
 
 
 def _predict(todo, policy, config, root, name, predictions, executor, make) -> dict:

@@ -130,7 +130,8 @@ def run_predictions_mode(config: EvalConfig) -> int:
     with config.open_executor() as executor:
         image_ids = executor.image_ids(instances)
         by_instance = {i.instance_id: image_ids.get(i.image) for i in instances}
-        claim_run_folder(root, predictions_manifest(config, name, by_instance, file), config.force)
+        manifest = predictions_manifest(config, name, by_instance, file)
+        claim_run_folder(root, manifest, config.force)
         run = evaluate(
             instances,
             {i: predictions[i] for i in wanted},
@@ -141,6 +142,7 @@ def run_predictions_mode(config: EvalConfig) -> int:
             force=config.force,
             grading=config.grading(),
             executor=executor,
+            manifest=manifest,
         )
     patches = {i: predictions[i] or "" for i in wanted}
     console.print(policy_table("predictions", instances, run, patches, {}))

@@ -27,10 +27,18 @@ def check_report_agrees(root: Path, report_name: str) -> dict:
     assert sorted(row["instance_id"] for row in rows) == sorted(IDS)
     assert all(set(row) == {"instance_id", "model_name_or_path", "model_patch"} for row in rows)
     report = json.loads((root / report_name).read_text())
-    assert report["total_instances"] == report["submitted_instances"] == report["completed_instances"] == 2
-    assert report["error_instances"] == 0
-    assert report["resolved_instances"] + report["unresolved_instances"] == 2
+    assert report["total_instances"] == report["submitted_instances"] == 2
+    assert report["failure_reasons"] == {
+        i: d["verdict"]
+        for i, d in report["unresolved_diagnosis"].items()
+        if d["verdict"].startswith("did not")
+    }  # swebench's rules: a patch that did not apply is an error, an empty one neither completed nor error
     assert report["empty_patch_ids"] == sorted(row["instance_id"] for row in rows if not row["model_patch"])
+    counted = report["completed_instances"] + report["empty_patch_instances"] + report["error_instances"]
+    assert (
+        counted == 2
+        and report["resolved_instances"] + report["unresolved_instances"] == (report["completed_instances"])
+    )
     for instance_id in IDS:
         graded = json.loads((root / "srl-swe-tiny" / instance_id / "report.json").read_text())
         assert graded[instance_id]["resolved"] == (instance_id in report["resolved_ids"])

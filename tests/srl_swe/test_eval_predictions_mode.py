@@ -1,10 +1,11 @@
 """`srl_swe.eval --mode predictions --predictions FILE` grades any agent's patches (JSONL, JSON list or
 SWE-agent's preds.json) under the file's model name; null and missing patches are counted, never an
-exception; a file that cannot be graded is one line and exit 2."""
+exception; the report carries its provenance; a file that cannot be graded is one line and exit 2."""
 
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -65,10 +66,19 @@ def test_a_file_of_every_kind_of_patch_is_graded_and_counted(tmp_path: Path, cap
     assert report["total_instances"] == report["submitted_instances"] == 6
     assert report["resolved_ids"] == [gold_id]
     assert report["empty_patch_ids"] == sorted(row["instance_id"] for row in rows()[1:3] + rows()[5:])
-    assert report["completed_instances"] + report["error_instances"] + report["empty_patch_instances"] >= 6
+    unappliable, wrong = rows()[4]["instance_id"], rows()[3]["instance_id"]
+    assert (report["completed_ids"], report["unresolved_ids"]) == (sorted([gold_id, wrong]), [wrong])
+    assert report["error_ids"] == [unappliable]  # swebench's rules: an empty patch is no error, nor completed
+    assert report["failure_reasons"][unappliable].startswith("did not apply: error: no_such_module.py")
     assert sorted(report["submitted_ids"]) == ids
     manifest = json.loads((root / "manifest.json").read_text())
     assert manifest["model_name_or_path"] == MODEL and manifest["mode"] == "predictions"
+    provenance = report["provenance"]  # what made the numbers, in the report itself
+    assert provenance["swebench_version"] == metadata.version("swebench")
+    assert provenance["srl_swe_version"] == metadata.version("srl-swe") and provenance["srl_swe_commit"]
+    assert provenance["manifest"] == manifest and provenance["grading"]["network_mode"] == "bridge"
+    assert sorted(provenance["images"]) == ids
+    assert all(image["image_id"].startswith("sha256:") for image in provenance["images"].values())
     out = capsys.readouterr().out
     assert "resolved 1/6" in out and "model acme/agent-v1" in out
 
