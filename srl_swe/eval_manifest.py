@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,9 +194,18 @@ def first_difference(old: dict, new: dict) -> tuple[str, Any, Any] | None:
 
 def claim_run_folder(root: Path, manifest: dict, force: bool) -> None:
     """Make ``root`` this run's: write ``manifest`` (image ids merged with the folder's) when the folder is
-    new or was made with the same settings; with other settings raise ManifestMismatch naming the first,
-    unless ``force``, which removes what the other settings made and starts the folder over."""
+    new or was made with the same settings; with other settings (or predictions without a manifest) raise
+    ManifestMismatch naming the first, unless ``force``, which removes what the other settings made and
+    starts the folder over."""
     old = read_manifest(root)
+    made = [name for name in MADE_FILES if (root / name).exists()]
+    if old is None and made and not force:
+        raise ManifestMismatch(
+            f"{root} holds {made[0]} made without a manifest (by an older srl-swe, or by hand): its settings "
+            "cannot be checked; pass a new --run-id, or --force to start it over"
+        )
+    if old is None and made:
+        _remove(root, made)
     if old is not None:
         differs = first_difference(old, manifest)
         if differs and not force:
@@ -205,15 +215,20 @@ def claim_run_folder(root: Path, manifest: dict, force: bool) -> None:
                 "--run-id to keep both runs, or --force to start this one over"
             )
         if differs:
-            for name in MADE_FILES:
-                target = root / name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                else:
-                    target.unlink(missing_ok=True)
+            _remove(root, MADE_FILES)
         else:
             manifest = {**manifest, "image_ids": {**old.get("image_ids", {}), **manifest["image_ids"]}}
     write_json_atomic(root / MANIFEST_FILE, manifest)
+
+
+def _remove(root: Path, names: Iterable[str]) -> None:
+    """Remove the files and folders ``names`` of ``root`` that exist."""
+    for name in names:
+        target = root / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
 
 
 def _short(value: Any) -> str:

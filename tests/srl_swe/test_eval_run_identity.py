@@ -72,6 +72,14 @@ def test_force_starts_a_folder_of_other_settings_over(tmp_path: Path) -> None:
     assert json.loads((tmp_path / MANIFEST_FILE).read_text())["protocol"]["temperature"] == 0.7
 
 
+def test_predictions_made_without_a_manifest_are_not_reused(tmp_path: Path) -> None:
+    (tmp_path / "predictions.jsonl").write_text('{"instance_id": "x", "model_patch": ""}\n')
+    with pytest.raises(ManifestMismatch, match=r"predictions\.jsonl made without a manifest"):
+        claim_run_folder(tmp_path, manifest(str(build_tiny_model())), force=False)
+    claim_run_folder(tmp_path, manifest(str(build_tiny_model())), force=True)
+    assert not (tmp_path / "predictions.jsonl").exists() and (tmp_path / MANIFEST_FILE).is_file()
+
+
 @pytest.mark.docker
 def test_two_models_get_their_own_runs_and_a_changed_temperature_stops(tmp_path: Path, capsys) -> None:
     checkpoint = changed_copy(tmp_path / "srl-demo")
