@@ -65,6 +65,8 @@ class EvaluationRun:
     """Instances whose cached result matched (same instance, patch and image id) and was not regraded."""
     retries: dict[str, list[str]] = field(default_factory=dict)
     """Instances an executor had to grade again, with the cause of each lost attempt (a worker died)."""
+    provenance: dict[str, Any] = field(default_factory=dict)
+    """What made the numbers: versions, commit, grading settings, image ids, the caller's manifest."""
 
     def entry(self, instance_id: str) -> dict[str, Any] | None:
         """Return the swebench report entry of one instance (resolved, tests_status, ...), or None."""
@@ -91,6 +93,7 @@ def evaluate(
     grading: GradingConfig | None = None,
     image_id: Callable[[str], str | None] = engine_image_id,
     executor: Executor | None = None,
+    manifest: Mapping[str, Any] | None = None,
 ) -> EvaluationRun:
     """Grade every instance's predicted patch on `executor` (default: `workers` threads on this machine's
     engine, their image ids from `image_id`); return the finished run.
@@ -98,7 +101,9 @@ def evaluate(
     A missing prediction is graded as the empty patch. A cached report is reused only when it was graded
     with the same instance, patch and image id (`run.reused` lists those); `force` regrades every one.
     `grading` sets the grading sandbox's network and limits (SWE-bench's by default). Results are written
-    here, in this process, as the executor streams them back, whichever machine graded them.
+    here, in this process, as the executor streams them back, whichever machine graded them. The run
+    report's `provenance` holds the project's and swebench's versions, the commit, the grading settings,
+    each instance's image id and `manifest` (what made the predictions, from the caller).
     """
     instances = list(instances)
     run = EvaluationRun(Path(run_dir), run_id, model_name)
@@ -113,6 +118,7 @@ def evaluate(
         }
         for instance in instances
     }
+    run.provenance = provenance(grading or GradingConfig(), timeout_s, keys, manifest)
     pending = []
     for instance in instances:
         cached = None if force else _cached(run, instance.instance_id, keys[instance.instance_id])
@@ -149,6 +155,7 @@ def evaluate(
                     "log_path": result.log_path,
                     "diagnosis": result.diagnosis,
                     "test_infra_changes": result.test_infra_changes,
+                    "patch_applied": result.patch_applied,
                     CACHE_KEY: keys[iid],
                 }
                 write_json_atomic(run.instance_dir(iid) / REPORT_FILE, {iid: entry})
@@ -178,17 +185,28 @@ def _cached(run: EvaluationRun, instance_id: str, key: dict[str, Any]) -> dict[s
 def run_report(
     instances: list[TaskInstance], predictions: Mapping[str, str | None], run: EvaluationRun
 ) -> dict[str, Any]:
-    """Return the run's summary with the keys of swebench's run report (schema 2), and the patches that
-    change test infrastructure: `test_infra_change_instances` counts them, `test_infra_changes` maps each
-    instance id to the files (graded as SWE-bench grades, these are listed, not rejected)."""
+    """Return the run's summary with the keys of swebench's run report (schema 2), counted by swebench's
+    rules: an empty or null patch is `empty_patch` only (graded here all the same, e.g. as gold mode's
+    control, but neither completed nor unresolved); a patch that did not apply is an `error` (its verdict in
+    `failure_reasons`), as is an instance grading failed on; `completed` = resolved + unresolved. Besides
+    swebench's keys: `unresolved_diagnosis` (every graded, unresolved instance's verdict and tests),
+    `reused_instances`, `retried`, `provenance`, and the patches that change test infrastructure:
+    `test_infra_change_instances` counts them, `test_infra_changes` maps each instance id to the files
+    (graded as SWE-bench grades, these are listed, not rejected)."""
     ids = [instance.instance_id for instance in instances]
     submitted = [i for i in ids if i in predictions]
     empty = [i for i in submitted if not predictions[i]]
-    completed = [i for i in submitted if i in run.results]
+    graded = [i for i in submitted if i in run.results and i not in empty]
+    unapplied = {
+        i: _entry_verdict(run, i) for i in graded if not run.results[i][i].get("patch_applied", True)
+    }
+    completed = [i for i in graded if i not in unapplied]
     resolved = [i for i in completed if run.results[i][i]["resolved"]]
-    errors = sorted(set(run.errors) | {i for i in submitted if i not in run.results})
+    errors = sorted(set(run.errors) | {i for i in submitted if i not in run.results} | set(unapplied))
+    reasons = {**run.errors, **unapplied}
+    not_resolved = [i for i in submitted if i in run.results and not run.results[i][i]["resolved"]]
     test_infra = {
-        i: [change["path"] for change in run.results[i][i].get("test_infra_changes", [])] for i in completed
+        i: [change["path"] for change in run.results[i][i].get("test_infra_changes", [])] for i in graded
     }
     test_infra = {i: files for i, files in sorted(test_infra.items()) if files}
     return {
@@ -206,16 +224,68 @@ def run_report(
         "resolved_ids": sorted(resolved),
         "unresolved_ids": sorted(set(completed) - set(resolved)),
         "error_ids": errors,
-        "failure_reasons": {i: run.errors[i] for i in sorted(run.errors)},
+        "failure_reasons": {i: reasons[i] for i in sorted(reasons)},
         "reused_instances": len(run.reused),
         "retried": {i: run.retries[i] for i in sorted(run.retries)},
-        "unresolved_diagnosis": {
-            i: run.results[i][i].get("diagnosis", {}) for i in sorted(set(completed) - set(resolved))
-        },
+        "unresolved_diagnosis": {i: run.results[i][i].get("diagnosis", {}) for i in sorted(not_resolved)},
+        "provenance": run.provenance,
         "test_infra_change_instances": len(test_infra),
         "test_infra_changes": test_infra,
         "schema_version": 2,
     }
+
+
+def _entry_verdict(run: EvaluationRun, instance_id: str) -> str:
+    """Return a graded entry's verdict (harness.grading), or a generic one for an entry graded before."""
+    return run.results[instance_id][instance_id].get("diagnosis", {}).get("verdict", "did not apply")
+
+
+def provenance(
+    grading: GradingConfig, timeout_s: float, keys: Mapping[str, Mapping[str, Any]], manifest: Any = None
+) -> dict[str, Any]:
+    """Return what a run report's numbers came from: srl-swe's version and git commit (None outside a
+    checkout), swebench's version, the grading settings, each instance's image and image id, and the
+    caller's `manifest` (None when it gave none)."""
+    import dataclasses
+    from importlib import metadata
+
+    def version(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "srl_swe_version": version("srl-swe"),
+        "srl_swe_commit": _project_commit(),
+        "swebench_version": version("swebench"),
+        "grading": {**dataclasses.asdict(grading), "timeout_s": timeout_s},
+        "images": {iid: {"image": key["image"], "image_id": key["image_id"]} for iid, key in keys.items()},
+        "manifest": dict(manifest) if manifest is not None else None,
+    }
+
+
+def _project_commit() -> str | None:
+    """Return the git commit of the checkout this package runs from (with "+dirty" when it has changes),
+    or None when it is not a git checkout."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 class _progress:

@@ -135,7 +135,9 @@ def grade(
     `patch` is a unified diff ("" for no change; None is refused, as any non-string: InvalidPatchError).
     `log_dir` is this instance's folder: the patch and the run's log are kept there (without it, nothing is
     kept and `log_path` is None). `config`: network and limits of the grading sandbox (SWE-bench's default).
-    An unresolved result's `diagnosis` names the expected tests that failed, errored or never appeared;
+    An unresolved result's `diagnosis` holds its `verdict` ("did not apply: <git's first complaint>",
+    "tests did not run: <first error line>", "tests timed out ...", "tests failed: <the expected tests>")
+    and, for an applied patch, the expected tests that failed, errored or never appeared.
     `test_infra_changes` names the patch's changes to test infrastructure (the verdict stays SWE-bench's:
     `harness.test_infra.graded_under_policy` acts on them).
     """
@@ -163,6 +165,7 @@ def grade(
     factory = sandbox_factory or DockerSandbox
     sandbox_config = (config or GradingConfig()).sandbox_config(instance.image, timeout_s)
 
+    test_output, timed_out = "", False
     started = time.perf_counter()
     with factory(sandbox_config) as sandbox:
         timings["container_start"] = time.perf_counter() - started
@@ -178,6 +181,7 @@ def grade(
             result = sandbox.run(f"bash {EVAL_SCRIPT_PATH}", timeout_s=timeout_s)
             timings["tests"] = time.perf_counter() - started
             log.append(result.output)
+            test_output, timed_out = result.output, result.timed_out
             if result.timed_out:
                 log.append(f"{TESTS_TIMEOUT} after {timeout_s:.0f} s")
             elif START_TEST_OUTPUT not in result.output or END_TEST_OUTPUT not in result.output:
@@ -188,7 +192,13 @@ def grade(
         log_path = _write_log(Path(log_dir or scratch), "\n".join(log), patch)
         reports = get_eval_report(spec, prediction, str(log_path), include_tests_status=True)
         report = reports[instance.instance_id]
-        diagnosis = {} if report["resolved"] or not applied else diagnose(spec, str(log_path), report)
+        if report["resolved"]:
+            diagnosis = {}
+        elif not applied:
+            diagnosis = {"verdict": f"did not apply: {git_complaint(apply_log)}"}
+        else:
+            diagnosis = diagnose(spec, str(log_path), report)
+            diagnosis["verdict"] = tests_verdict(report, diagnosis, test_output, timed_out, timeout_s)
     return GradeResult(
         instance_id=instance.instance_id,
         resolved=bool(report["resolved"]),
@@ -196,7 +206,7 @@ def grade(
         report=report,
         timings=timings,
         log_path=str(log_path) if log_dir else None,
-        error=None if applied else "candidate patch did not apply",
+        error=None if applied else diagnosis["verdict"],
         diagnosis=diagnosis,
         test_infra_changes=[change.to_json() for change in infra],
     )
@@ -212,12 +222,14 @@ def _base_text(sandbox: Sandbox, path: str) -> str | None:
 
 def diagnose(spec: Any, log_path: str, report: dict[str, Any]) -> dict[str, Any]:
     """Return why an applied patch did not resolve: the expected tests that `failed`, `errored`, were
-    `skipped` (FAIL_TO_PASS) or are `missing` from the log, and a `hint` when missing ids look like another
-    machine's (absolute paths) or when the log held no test results at all."""
+    `skipped` (FAIL_TO_PASS) or are `missing` from the log, `tests_ran` (False when the log holds no result
+    but errors: nothing was collected), and a `hint` when missing ids look like another machine's (absolute
+    paths) or when the log held no test results at all."""
     from swebench.harness.grading import _resolve_case, get_logs_eval
 
     swegym_specs.register_log_parsers()
     status_map, _ = get_logs_eval(spec, log_path)
+    ran = any(status != "ERROR" for status in status_map.values())
     buckets: dict[str, list[str]] = {"failed": [], "errored": [], "skipped": [], "missing": []}
     named = {"FAILED": "failed", "ERROR": "errored", "SKIPPED": "skipped"}
     for group in ("FAIL_TO_PASS", "PASS_TO_PASS"):
@@ -235,7 +247,68 @@ def diagnose(spec: Any, log_path: str, report: dict[str, Any]) -> dict[str, Any]
         )
     elif buckets["missing"]:
         hint = "expected tests never appeared in the log: the row's test names may not match this test run"
-    return {**buckets, "tests_in_log": len(status_map), "hint": hint}
+    return {**buckets, "tests_in_log": len(status_map), "tests_ran": ran, "hint": hint}
+
+
+_ERROR_LINES = (
+    re.compile(
+        r"command not found|No module named|No such file or directory|not executable|Permission "
+        r"denied"
+    ),
+    re.compile(r"\b[A-Za-z_.]*(Error|Exception|Interrupt)\b(:|$)"),
+    re.compile(r"ERROR collecting|\berror\b", re.IGNORECASE),
+)
+_DECORATION = re.compile(r"^[E>]?\s+|^[_=!\s]+|[_=!\s]+$")
+_SOURCE = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+_FAILED_SHOWN = 3
+
+
+def first_error_line(output: str) -> str:
+    """Return the line of a test run's output that says why it did not run: a missing command or file
+    first, else the first exception line (SyntaxError, ImportError, ...; a SyntaxError with the file and
+    line the traceback names just above), else the first line naming an
+    error (pytest's "ERROR collecting ..."), else the last line; pytest's decoration stripped."""
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("+ ")]
+    for pattern in _ERROR_LINES:
+        for number, line in enumerate(lines):
+            if pattern.search(line):
+                found = _DECORATION.sub("", line.strip()) or line.strip()
+                where = [_SOURCE.search(earlier) for earlier in lines[max(0, number - 5) : number]]
+                places = [f"{m['path']}:{m['line']}" for m in where if m]
+                return f"{found} ({places[-1]})" if found.startswith("SyntaxError") and places else found
+    return lines[-1].strip()[:300] if lines else "(no output)"
+
+
+def git_complaint(apply_log: str) -> str:
+    """Return git's first complaint in a failed apply log (the first `error:` line of `git apply`)."""
+    lines = [line.strip() for line in apply_log.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("error:", "fatal:")):
+            return line
+    shown = [line for line in lines if not line.startswith(("$ ", "Checking patch"))]
+    return shown[0] if shown else "(no output)"
+
+
+def tests_verdict(
+    report: dict[str, Any], diagnosis: dict[str, Any], output: str, timed_out: bool, timeout_s: float
+) -> str:
+    """Return the verdict of an applied, unresolved patch: "tests timed out after N s", "tests did not
+    run: <first error line>", or "tests failed: FAIL_TO_PASS a, b; PASS_TO_PASS c" naming the expected
+    tests that did not pass."""
+    if timed_out:
+        return f"tests timed out after {timeout_s:.0f} s"
+    if not diagnosis.get("tests_ran", True):
+        from swebench.harness.constants import END_TEST_OUTPUT, START_TEST_OUTPUT
+
+        inside = output.split(START_TEST_OUTPUT, 1)[-1].split(END_TEST_OUTPUT, 1)[0]
+        return f"tests did not run: {first_error_line(inside if inside.strip() else output)}"
+    parts = []
+    for group in ("FAIL_TO_PASS", "PASS_TO_PASS"):
+        failed = report.get("tests_status", {}).get(group, {}).get("failure", [])
+        if failed:
+            more = f", ... ({len(failed)} in all)" if len(failed) > _FAILED_SHOWN else ""
+            parts.append(f"{group} {', '.join(failed[:_FAILED_SHOWN])}{more}")
+    return "tests failed: " + ("; ".join(parts) or "no expected test failed, yet not resolved")
 
 
 def apply_patch(sandbox: Sandbox, patch: str) -> tuple[bool, str]:

@@ -463,28 +463,42 @@ def _test_command_result(
 ) -> ContractResult:
     from swebench.harness.grading import parse_test_exit_code
 
+    from harness.grading import first_error_line
+
     if start not in run.output:
         return ContractResult(
-            CHECKS[4], False, f"the eval script stopped before its tests: {_tail(run.output)}"
+            CHECKS[4],
+            False,
+            f"tests did not run: {first_error_line(run.output)} (the eval script stopped before its tests)",
         )
     if run.timed_out:
         return ContractResult(CHECKS[4], True, "started; stopped at the time limit")
     exit_code = parse_test_exit_code(run.output)
     if exit_code in _NOT_STARTED_EXIT_CODES:
-        after = run.output.split(start, 1)[1]
+        after = run.output.split(start, 1)[1].split(end, 1)[0]
         return ContractResult(
-            CHECKS[4], False, f"exit {exit_code} ({_NOT_STARTED_EXIT_CODES[exit_code]}): {_tail(after)}"
+            CHECKS[4],
+            False,
+            f"tests did not run: {first_error_line(after)} (exit {exit_code}, "
+            f"{_NOT_STARTED_EXIT_CODES[exit_code]})",
         )
     tests = parse(instance, run.output) if end in run.output else {}
     if not tests:
+        after = run.output.split(start, 1)[1].split(end, 1)[0]
         return ContractResult(
-            CHECKS[4], False, f"exit {exit_code}: {instance.log_parser} read no test results"
+            CHECKS[4],
+            False,
+            f"tests did not run: {first_error_line(after)} (exit {exit_code}; {instance.log_parser} read "
+            "no test results)",
         )
     counts = Counter(tests.values())
     summary = ", ".join(f"{count} {status.lower()}" for status, count in sorted(counts.items()))
     if set(counts) == {"ERROR"}:  # nothing ran: collection failed (a missing package, no importable repo)
+        after = run.output.split(start, 1)[1].split(end, 1)[0]
         errored = ", ".join(list(tests)[:3])
-        return ContractResult(CHECKS[4], False, f"exit {exit_code}: only errors, no test ran ({errored})")
+        return ContractResult(
+            CHECKS[4], False, f"tests did not run: {first_error_line(after)} (exit {exit_code}; {errored})"
+        )
     return ContractResult(CHECKS[4], True, f"exit {exit_code}: {summary}")
 
 

@@ -7,8 +7,10 @@
 PATH is anything :func:`srl_swe.trajectories.read` takes. The rows read are selected as the paper's data was
 (:mod:`srl_swe.trajectories.selection`: SWE-smith's ``tool`` split, resolved runs only, one trajectory per
 run; optionally one ``--model`` and an ``--ids`` list). ``--validation`` holds out whole instances (a count of
-trajectories, paper: 30, or a fraction) in a seeded random order: their step examples are saved in
-``DIR-validation``, the others in ``DIR``. Paths: the repository root each source names (SWE-Gym's
+trajectories or a fraction; by default the paper's 30 when the build has at least 300 trajectories, else
+none; ``--validation 0``: none) in a seeded random order: their step examples are saved in
+``DIR-validation``, the others in ``DIR``, and the summary says which rule applied. Paths: the repository
+root each source names (SWE-Gym's
 ``/workspace/<repo>__<version>``, early SWE-agent's ``/<owner>__<repo>``) is rewritten to ``--repo-root``
 (default ``/testbed``, where the environment has the repository) in thoughts, actions and observations;
 ``--keep-source-paths`` keeps them (:mod:`srl_swe.trajectories.paths`). The trajectory files of a folder
@@ -59,6 +61,10 @@ from srl_swe.trajectories.types import DROPPED, RECORD, STEP
 TOP_COMMANDS = 10
 SKIP_LABELS = {RECORD: "records skipped", STEP: "steps skipped", DROPPED: "replies and tool calls dropped"}
 VALIDATION_SUFFIX = "-validation"
+DEFAULT_VALIDATION = 30
+"""Trajectories held out by default: the paper's validation split (30 trajectories, about 650 steps)."""
+DEFAULT_VALIDATION_MIN = 10 * DEFAULT_VALIDATION
+"""Trajectories a build needs for the default hold-out, so that it takes at most a tenth of them."""
 logger = logging.getLogger(__name__)
 
 
@@ -191,6 +197,8 @@ class BuildResult:
     missing_ids: list[str] = field(default_factory=list)
     validation_out: Path | None = None
     validation: Held = field(default_factory=Held)
+    validation_rule: str = ""
+    """How the validation size was set: asked for, the default's 30, or none by default and why."""
     repo_root: str | None = ENVIRONMENT_ROOT
     mapped: Counter = field(default_factory=Counter)
 
@@ -201,7 +209,7 @@ def build(
     *,
     config: StepExampleConfig = DEFAULT_CONFIG,
     selection: Selection = PAPER_SELECTION,
-    validation: float = 0,
+    validation: float | None = None,
     seed: int = 0,
     strict: bool = False,
     num_proc: int = 1,
@@ -213,9 +221,10 @@ def build(
     """Build the step dataset of the trajectories at ``trajectories``, save it at ``out``; return the counts.
 
     ``split`` None reads the paper's split (``all``: every split); ``selection`` filters the raw rows;
-    ``validation`` (a count of trajectories, or a fraction below 1) holds out whole instances, chosen with
-    ``seed``, into ``out-validation``. Paths are rewritten from each source's repository root to ``repo_root``
-    (None: kept). Raises FileExistsError when ``out`` (or ``out-validation``) exists and
+    ``validation`` (a count of trajectories, or a fraction below 1; 0: none; None: the paper's 30 when the
+    build has at least DEFAULT_VALIDATION_MIN trajectories, else none) holds out whole instances, chosen
+    with ``seed``, into ``out-validation``. Paths are rewritten from each source's repository root to
+    ``repo_root`` (None: kept). Raises FileExistsError when ``out`` (or ``out-validation``) exists and
     ``overwrite`` is False, SelectionError for a split, id list or validation size that cannot be used,
     TrajectoryFormatError on the first bad input when ``strict``.
     """
@@ -232,7 +241,8 @@ def build(
     removed = sum((result.removed for result in results), Counter())
     removed[REPEATED_RUN] += first_reads.count(False)
     kept = [run for run, first in zip(runs, first_reads, strict=True) if first]
-    held = choose_validation(kept, validation, seed)
+    size, rule = validation_size(validation, sum(1 for run in kept if run.rows))
+    held = choose_validation(kept, size, seed)
     table = pa.concat_tables([r.table for r in results]) if results else STEP_SCHEMA.empty_table()
     train_rows, validation_rows = _row_masks(runs, first_reads, held.instances)
     train = table.filter(pa.array(train_rows, pa.bool_()))
@@ -257,9 +267,21 @@ def build(
         missing_ids=missing,
         validation_out=held_out_path if held_out is not None else None,
         validation=held,
+        validation_rule=rule,
         repo_root=repo_root,
         mapped=Counter(run.mapped_from for run in kept if run.mapped_from is not None),
     )
+
+
+def validation_size(asked: float | None, trajectories: int) -> tuple[float, str]:
+    """Return the validation size to hold out of ``trajectories`` (those giving step examples) and the
+    summary's short words for it: ``asked`` as given, else DEFAULT_VALIDATION when there are at least
+    DEFAULT_VALIDATION_MIN trajectories, else 0."""
+    if asked is not None:
+        return asked, f"asked: {asked:g}" if asked else "off (--validation 0)"
+    if trajectories >= DEFAULT_VALIDATION_MIN:
+        return DEFAULT_VALIDATION, f"default: {DEFAULT_VALIDATION}"
+    return 0, f"none: < {DEFAULT_VALIDATION_MIN} read"
 
 
 def _build_units(
@@ -357,7 +379,12 @@ def _reason_kind(reason: str) -> str:
 def summary_table(result: BuildResult) -> Table:
     """Return the rich table that summarises a build."""
     held_out = f" (validation → {result.validation_out})" if result.validation_out is not None else ""
-    table = Table(title=f"SRL step dataset → {result.out}{held_out}", show_header=True)
+    table = Table(
+        title=f"SRL step dataset → {result.out}{held_out}",
+        show_header=True,
+        caption=f"validation by default: the paper's {DEFAULT_VALIDATION} trajectories from "
+        f"{DEFAULT_VALIDATION_MIN} read, else none; --validation N|FRACTION|0 sets it",
+    )
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("split", result.split or "all")
@@ -380,6 +407,7 @@ def summary_table(result: BuildResult) -> Table:
         for root, count in result.mapped.most_common():
             table.add_row(f"  {root} → {result.repo_root}", str(count))
     table.add_row("step examples", str(result.rows))
+    table.add_row("validation", result.validation_rule)
     if result.validation_out is not None:
         table.add_row("validation instances", str(len(result.validation.instances)))
         table.add_row("validation trajectories", str(result.validation.trajectories))
@@ -449,9 +477,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     build_parser.add_argument(
         "--validation",
         type=_validation,
-        default=0,
-        help="hold out whole instances for validation: a count of trajectories (paper: 30) or a fraction "
-        "(0.05), saved in OUT-validation (default 0: none)",
+        default=None,
+        help="hold out whole instances for validation: a count of trajectories or a fraction (0.05), saved "
+        f"in OUT-validation (default: the paper's {DEFAULT_VALIDATION} when the build has at least "
+        f"{DEFAULT_VALIDATION_MIN} trajectories, else none; 0: none)",
     )
     build_parser.add_argument("--seed", type=int, default=0, help="seed of the validation choice (default 0)")
     build_parser.add_argument(

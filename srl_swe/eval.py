@@ -1,7 +1,7 @@
 """`python -m srl_swe.eval`: grade patches on a task set in real containers and report as swebench does.
 
 Modes (gold: srl_swe.eval_gold; oracle and e2e: srl_swe.eval_policy; agentless: srl_swe.eval_agentless;
-steps: srl_swe.eval_steps):
+predictions: srl_swe.eval_predictions; steps: srl_swe.eval_steps):
   gold    validate the task instances: every gold patch must resolve its instance and, as a control, an
           empty patch must resolve none. Prints a table, writes swebench-style reports, exits 1 on a failure.
   oracle  the policy sees the issue and the files the gold patch edits and answers with SEARCH/REPLACE
@@ -13,17 +13,23 @@ steps: srl_swe.eval_steps):
           and written (agentless_report.json).
   e2e     the policy works in SWEEnv (agents.loop) until it submits or reaches --max-steps, where the
           patch is graded as if submitted; each episode is also written as a SWE-agent .traj.
+  predictions  any agent's patches from a SWE-bench predictions file (--predictions FILE: JSONL, JSON list
+          or preds.json), graded as the modes above under the file's model_name_or_path
+          (srl_swe.eval_predictions); a null or missing patch is an empty patch.
   steps   held-out step examples (--steps DIR): the policy's action per step, greedy and --samples at
           --sample-temperature, scored by the SRL reward; mean step reward, format-error and exact-match
           rates, similarity of well-formed actions, per command kind; a table and <run-id>/steps.json.
 
-oracle, agentless and e2e write, under <run-dir>/<run-id>/: predictions.jsonl (swebench's instance_id,
+oracle, agentless and e2e write, under <run-dir>/<run-id>/ (default run id: <mode>-<task>-<model>):
+manifest.json (what made the run: srl_swe.eval_manifest), predictions.jsonl (swebench's instance_id,
 model_name_or_path, model_patch), replies/ (oracle) or trajectories/ (e2e), and the grading of
-harness.evaluation (<model>/<instance>/ logs and <model>.<run-id>.json, the run report). A rerun skips the
-instances already in predictions.jsonl and reuses a graded result only when its instance, patch and image id
-all match (--force regrades). Grading containers have SWE-bench's settings (network on, no memory or pids
-limit) unless --grade-network-mode / --grade-memory / --grade-pids-limit say otherwise. Flags are parsed by
-TRL's parser, as in srl_swe.train (dashes or underscores; --config FILE.yaml first, flags win).
+harness.evaluation (<model>/<instance>/ logs and <model>.<run-id>.json, the run report). A rerun with the
+same manifest skips the instances already in predictions.jsonl and reuses a graded result only when its
+instance, patch and image id all match (--force regrades); a rerun with another setting stops with one line
+naming it (a new --run-id keeps both runs, --force starts the folder over). Grading containers have
+SWE-bench's settings (network on, no memory or pids limit) unless --grade-network-mode / --grade-memory /
+--grade-pids-limit say otherwise. Flags are parsed by TRL's parser, as in srl_swe.train (dashes or
+underscores; --config FILE.yaml first, flags win).
 """
 
 from __future__ import annotations
@@ -76,13 +82,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from harness.sandbox import SandboxError
     from srl_swe.eval_agentless import run_agentless_mode
     from srl_swe.eval_gold import run_gold
+    from srl_swe.eval_manifest import ManifestMismatch
     from srl_swe.eval_policy import PolicyEvalError, run_policy_mode
+    from srl_swe.eval_predictions import PredictionsFileError, run_predictions_mode
     from srl_swe.eval_steps import StepEvalError, run_steps_mode
     from srl_swe.models import ModelNotFoundError
 
     try:
         config = parse(argv)
-        modes = {"gold": run_gold, "steps": run_steps_mode, "agentless": run_agentless_mode}
+        modes = {
+            "gold": run_gold,
+            "steps": run_steps_mode,
+            "agentless": run_agentless_mode,
+            "predictions": run_predictions_mode,
+        }
         run_mode = modes.get(config.mode, run_policy_mode)
         return run_mode(config)
     except (
@@ -93,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         PolicyEvalError,
         PolicyStartError,
         StepEvalError,
+        ManifestMismatch,
+        PredictionsFileError,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

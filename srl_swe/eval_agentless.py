@@ -5,7 +5,8 @@ graded like the other modes (srl_swe.eval_policy drives the run).
 
 Stages, in order (``--agentless-stages`` picks them; repair and select always run):
   localize      ``--localize-samples`` replies naming files from the issue and the repository's tree (without
-                this stage: the files the gold patch edits, i.e. oracle localization);
+                this stage, only with ``--gold-localization``: the files the gold patch edits, i.e. oracle
+                localization, which the report then names);
   repair        ``--repair-samples`` replies under SWE-RL's repair protocol over the localized files;
   regression    the repository's existing tests on the original code and with each distinct patch;
   reproduction  ``--reproduction-samples`` generated scripts, kept when they reproduce the issue on the
@@ -170,7 +171,10 @@ class Stages:
                     }
                 )
             error = None if lists[instance.instance_id] else "localization named no file of the repository"
-            self._write(instance, "repair", {"samples": samples, "error": error})
+            localization = "localize" if "localize" in self.config.agentless_stages else "gold"
+            self._write(
+                instance, "repair", {"samples": samples, "error": error, "localization": localization}
+            )
 
     def regression(self, instance: TaskInstance, runner: RepoRunner) -> dict:
         """Return the existing tests' verdict on each sample: applied, and the originally-passing tests it
@@ -306,8 +310,19 @@ class Stages:
             return runner.read(paths)
 
     def _found(self, instance: TaskInstance) -> list[list[str]]:
+        """Return the localize stage's file lists; the gold patch's files only under --gold-localization."""
         done = self._stage(instance, "localize")
-        return done["found"] if done is not None else [edited_files(instance.patch)]
+        if done is not None:
+            return done["found"]
+        if self.config.gold_localization:
+            return [edited_files(instance.patch)]
+        from srl_swe.eval_policy import PolicyEvalError
+
+        raise PolicyEvalError(
+            f"{instance.instance_id}: no localize stage file to repair from "
+            f"({stage_path(self.root, instance.instance_id, 'localize')}); add the localize stage, or pass "
+            "--gold-localization to repair the gold patch's files"
+        )
 
     def _samples(self, instance: TaskInstance) -> list[dict]:
         return (self._stage(instance, "repair") or {}).get("samples", [])
@@ -353,12 +368,14 @@ def stage_report(instances: Sequence[TaskInstance], root: Path, run: Any) -> tup
         for key in ("samples", "patches", "applied", "pass_regression", "reproduce", "resolved")
     }
     recalls = [row["localization_recall"] for row in rows if row["localization_recall"] is not None]
+    gold = any(row["localization"] == "gold" for row in rows)
+    totals["localization"] = "gold localization" if gold else "localize stage"
     totals["instances"] = len(rows)
     totals["mean_localization_recall"] = sum(recalls) / len(recalls) if recalls else None
     report = root / REPORT_FILE
     write_json_atomic(report, {"totals": totals, "instances": rows})
     table = Table(
-        title="agentless stages",
+        title="agentless stages" + (" (gold localization: the gold patch's files)" if gold else ""),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -408,6 +425,7 @@ def instance_counts(instance: TaskInstance, root: Path, run: Any) -> dict:
     return {
         "instance_id": instance.instance_id,
         "localization_recall": None if loc is None else loc["recall"],
+        "localization": (rep_ or {}).get("localization"),
         "samples": len(samples) if rep_ else None,
         "patches": sum(bool(s["patch"]) for s in samples) if rep_ else None,
         "applied": None if runs is None else _count_patches(samples, runs, lambda r: r["applied"]),

@@ -14,7 +14,7 @@ from agents.swe_rl_prompts import load_prompt_texts
 from harness.executors import EXECUTORS, Executor, open_executor
 from harness.grading import GradingConfig
 
-MODES = ("gold", "oracle", "e2e", "agentless", "steps")
+MODES = ("gold", "oracle", "e2e", "agentless", "steps", "predictions")
 ORACLE_PROMPTS = ("swe-rl", "ours")
 AGENTLESS_STAGES = ("localize", "repair", "regression", "reproduction", "select")
 SWE_RL_MAX_NEW_TOKENS = 4096
@@ -81,7 +81,10 @@ class EvalConfig:
     )
     timeout_s: float = field(default=1800.0, metadata={"help": "limit for one instance's tests, seconds"})
     run_dir: str = field(default="runs/eval", metadata={"help": "where logs and reports are written"})
-    run_id: str | None = field(default=None, metadata={"help": "name of this run (default: <mode>-<task>)"})
+    run_id: str | None = field(
+        default=None,
+        metadata={"help": "name of this run (default: <mode>-<task>, and -<model> in a policy mode)"},
+    )
     control: bool = field(
         default=True, metadata={"help": "gold mode: also grade an empty patch per instance"}
     )
@@ -144,8 +147,15 @@ class EvalConfig:
     agentless_stages: list[str] = field(
         default_factory=lambda: list(AGENTLESS_STAGES),
         metadata={
-            "help": "agentless: stages to run, of localize (without it: the gold patch's files), repair, "
-            "regression, reproduction, select (repair and select always run)"
+            "help": "agentless: stages to run, of localize (without it, --gold-localization is needed), "
+            "repair, regression, reproduction, select (repair and select always run)"
+        },
+    )
+    gold_localization: bool = field(
+        default=False,
+        metadata={
+            "help": "agentless without the localize stage: repair the files the gold patch edits (the "
+            "report then says gold localization); never used unless given"
         },
     )
     localize_samples: int = field(
@@ -192,6 +202,13 @@ class EvalConfig:
             "engine schedules at once, times --samples"
         },
     )
+    predictions: str | None = field(
+        default=None,
+        metadata={
+            "help": "predictions: a SWE-bench predictions file (JSONL, JSON list, or SWE-agent's preds.json) "
+            "of instance_id, model_name_or_path, model_patch, from any agent"
+        },
+    )
     steps: str | None = field(
         default=None,
         metadata={"help": "steps: a saved step dataset (e.g. OUT-validation of `srl_swe.data build`)"},
@@ -226,6 +243,12 @@ class EvalConfig:
         unknown = [stage for stage in self.agentless_stages if stage not in AGENTLESS_STAGES]
         if unknown:
             raise ValueError(f"agentless_stages: {unknown[0]!r} is not one of {', '.join(AGENTLESS_STAGES)}")
+        localized = "localize" in self.agentless_stages or self.gold_localization
+        if self.mode == "agentless" and not localized:
+            raise ValueError(
+                "agentless_stages without localize: pass --gold-localization to repair the gold patch's "
+                "files (oracle localization), or add localize"
+            )
         for name in (
             "workers",
             "batch_size",
@@ -243,6 +266,8 @@ class EvalConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"{name} must be a number of seconds > 0, not {value!r}")
+        if self.mode == "predictions" and not self.predictions:
+            raise ValueError("mode predictions needs --predictions FILE: a SWE-bench predictions file")
         if self.mode == "steps" and not self.steps:
             raise ValueError("mode steps needs --steps DIR: a saved step dataset")
         if isinstance(self.samples, bool) or not isinstance(self.samples, int) or self.samples < 0:

@@ -86,24 +86,27 @@ def _failures(instances, runs) -> list[str]:
 
 
 def describe_unresolved(entry: dict) -> str:
-    """Return ': N failed (a, b), N errored, N never in the log; hint' for an unresolved report entry, or
-    '' when it carries no diagnosis."""
+    """Return ': <verdict>; N failed, N errored, N never in the log; hint' for an unresolved report entry
+    (the verdict of harness.grading: did not apply, tests did not run, tests failed), or '' when it
+    carries no diagnosis."""
     diagnosis = entry.get("diagnosis") or {}
-    if not entry.get("patch_successfully_applied", True):
-        return ": the patch did not apply"
-    parts = []
-    for key, label in (
-        ("failed", "failed"),
-        ("errored", "errored"),
-        ("skipped", "skipped"),
-        ("missing", "never in the log"),
-    ):
-        tests = diagnosis.get(key) or []
-        if tests:
-            shown = ", ".join(tests[:3]) + (", ..." if len(tests) > 3 else "")
-            parts.append(f"{len(tests)} {label} ({shown})")
-    text = ": " + "; ".join(parts) if parts else ""
-    return text + (f"; {diagnosis['hint']}" if diagnosis.get("hint") else "")
+    verdict = diagnosis.get("verdict")
+    if verdict is None and not entry.get("patch_successfully_applied", True):  # graded before verdicts
+        verdict = "did not apply, or the tests did not run"
+    counts = [
+        f"{len(diagnosis[key])} {label}"
+        for key, label in (
+            ("failed", "failed"),
+            ("errored", "errored"),
+            ("skipped", "skipped"),
+            ("missing", "never in the log"),
+        )
+        if diagnosis.get(key) and diagnosis.get("tests_ran", True)
+    ]
+    parts = [part for part in (verdict, ", ".join(counts), diagnosis.get("hint")) if part]
+    if not diagnosis.get("tests_ran", True):
+        parts = parts[:1]  # the error line says it; "no test results" would repeat it
+    return ": " + "; ".join(parts) if parts else ""
 
 
 def gold_table(instances, runs):

@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING
 from agents.policies import Policy, close_policy
 from agents.swe_rl_prompts import DEFAULT_TEXTS, PromptTexts, load_prompt_texts
 from harness.evaluation import write_json_atomic
+from srl_swe.eval_manifest import (
+    MANIFEST_FILE,
+    build_manifest,
+    claim_run_folder,
+    default_run_id,
+    read_manifest,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,15 +55,19 @@ def run_policy_mode(
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
     if config.executor == "local" or config.mode in ("oracle", "agentless"):  # they read files on this engine
         ensure_images(instances, pull=config.pull)
-    root = Path(config.run_dir) / (config.run_id or f"{config.mode}-{config.task}")
     name = model_name(config.model)
-    predictions = read_predictions(root / PREDICTIONS_FILE)
-    todo = [i for i in instances if i.instance_id not in predictions]
-    console.print(
-        f"[bold]{config.mode}[/]: {len(instances)} instances of [bold]{config.task}[/], "
-        f"{len(instances) - len(todo)} already predicted; model {name} via {config.policy}"
-    )
+    root = Path(config.run_dir) / (config.run_id or default_run_id(config, name))
     with config.open_executor() as executor:
+        manifest = _manifest(config, name, instances, executor, root)
+        claim_run_folder(root, manifest, config.force)
+        predictions = read_predictions(root / PREDICTIONS_FILE)
+        todo = [i for i in instances if i.instance_id not in predictions]
+        console.print(
+            f"[bold]{config.mode}[/]: {len(instances)} instances of [bold]{config.task}[/], "
+            f"{len(instances) - len(todo)} already predicted (same settings: {root / MANIFEST_FILE}); "
+            f"model {name} via {config.policy}",
+            soft_wrap=True,
+        )
         make = make_batch or (_oracle_batch if config.mode == "oracle" else _e2e_batch)
         episodes = _predict(todo, policy, config, root, name, predictions, executor, make) if todo else {}
         run = evaluate(
@@ -70,25 +81,37 @@ def run_policy_mode(
             force=config.force,
             grading=config.grading(),
             executor=executor,
+            manifest=manifest,
         )
     console.print(policy_table(config.mode, instances, run, predictions, episodes))
     if report_more is not None:
         report_more(console, instances, root, run)
-    report = json.loads(run.report_path.read_text())
-    console.print(
-        f"resolved {report['resolved_instances']}/{report['total_instances']}, "
-        f"empty patches {report['empty_patch_instances']}, errors {report['error_instances']}; "
-        f"{report['reused_instances']} result(s) reused (same instance, patch and image; --force regrades)"
-    )
+    return print_summary(console, run, root, root / PREDICTIONS_FILE)
+
+
+def print_summary(console, run, root: Path, predictions_path: Path) -> int:
+    """Print the run report's counts (swebench's: an empty patch is not completed, a patch that did not
+    apply is an error), why each unresolved instance failed, and where the predictions and the report
+    are; return 0 when every instance with a prediction was graded, else 1."""
     from srl_swe.eval_gold import describe_unresolved
 
-    for instance_id in report["unresolved_ids"]:
+    report = json.loads(run.report_path.read_text())
+    console.print(
+        f"resolved {report['resolved_instances']}/{report['total_instances']} (swebench's counters: "
+        f"completed {report['completed_instances']}, unresolved {report['unresolved_instances']}, "
+        f"empty patches {report['empty_patch_instances']}, errors {report['error_instances']}); "
+        f"{report['reused_instances']} result(s) reused (same instance, patch and image; --force regrades)"
+    )
+    for instance_id in report["unresolved_diagnosis"]:
         why = describe_unresolved(run.entry(instance_id))
-        if why:
+        if why and instance_id not in report["empty_patch_ids"]:
             console.print(f"{instance_id}: unresolved{why}", soft_wrap=True, highlight=False, markup=False)
-    console.print(f"predictions: {root / PREDICTIONS_FILE}", soft_wrap=True)
+    for instance_id, why in report["failure_reasons"].items():
+        if instance_id not in report["unresolved_diagnosis"]:
+            console.print(f"{instance_id}: not graded: {why}", soft_wrap=True, highlight=False, markup=False)
+    console.print(f"predictions: {predictions_path}", soft_wrap=True)
     console.print(f"report: {run.report_path}", soft_wrap=True)
-    return 0 if report["completed_instances"] == report["total_instances"] else 1
+    return 1 if run.errors or report["incomplete_ids"] else 0
 
 
 def _predict(todo, policy, config, root, name, predictions, executor, make) -> dict:
@@ -112,6 +135,17 @@ def _predict(todo, policy, config, root, name, predictions, executor, make) -> d
         if owned:
             close_policy(policy)  # before grading: the engine's memory and cores go back
     return episodes
+
+
+def _manifest(config: EvalConfig, name: str, instances, executor, root: Path) -> dict:
+    """Return this run's manifest (srl_swe.eval_manifest): its settings, the model's identity and each
+    instance's image id as the executor's engines report it."""
+    from srl_swe.models import resolve_model
+
+    resolved = None if config.policy == "openai" else resolve_model(config.model)
+    image_ids = executor.image_ids(instances)
+    by_instance = {i.instance_id: image_ids.get(i.image) for i in instances}
+    return build_manifest(config, name, by_instance, resolved, read_manifest(root))
 
 
 def model_name(model: str | None) -> str:
@@ -345,7 +379,7 @@ def policy_table(mode: str, instances, run, predictions: dict, episodes: dict):
         table.add_column("steps", justify="right")
         table.add_column("format errors", justify="right")
         table.add_column("exit")
-    else:
+    elif mode != "predictions":
         table.add_column("reply")
     for instance in instances:
         iid = instance.instance_id
@@ -360,7 +394,7 @@ def policy_table(mode: str, instances, run, predictions: dict, episodes: dict):
                 if record
                 else ["", "", "(earlier run)"]
             )
-        else:
+        elif mode != "predictions":
             cells.append("(earlier run)" if record is None else record["error"] or "edits applied")
         table.add_row(*cells)
     return table

@@ -170,8 +170,9 @@ def run_steps_mode(config: EvalConfig, policy: Policy | None = None) -> int:
 
     console = Console()
     steps = load_step_dataset(config.steps)
-    root = Path(config.run_dir) / (config.run_id or f"steps-{Path(config.steps).name}")
     name = model_name(config.model)
+    default = f"steps-{Path(config.steps).name}-{name.replace('/', '__')}"  # two models never share one
+    root = Path(config.run_dir) / (config.run_id or default)
     console.print(
         f"[bold]steps[/]: {len(steps)} step examples of {config.steps}; model {name} via {config.policy}, "
         f"greedy and {config.samples} samples at T={config.sample_temperature:g}"

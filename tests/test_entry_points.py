@@ -101,9 +101,10 @@ def test_eval_policy_mode_on_the_demo_set_with_the_tiny_model(mode: str, tmp_pat
         "agentless": " --max-new-tokens 32 --repair-samples 2 --reproduction-samples 2",
     }[mode]
     out = succeeded(run(f"python -m srl_swe.eval --mode {mode} --task demo{budget}", tmp_path))
-    root = tmp_path / f"runs/eval/{mode}-demo"
-    report = json.loads((root / f"srl-swe-tiny.{mode}-demo.json").read_text())
-    assert report["completed_instances"] == report["total_instances"] >= 9
+    root = tmp_path / f"runs/eval/{mode}-demo-srl-swe-tiny"
+    report = json.loads((root / f"srl-swe-tiny.{mode}-demo-srl-swe-tiny.json").read_text())
+    counted = report["completed_instances"] + report["empty_patch_instances"] + report["error_instances"]
+    assert counted == report["total_instances"] >= 9 and report["incomplete_ids"] == []
     assert f"resolved {report['resolved_instances']}/{report['total_instances']}" in out
     assert len((root / "predictions.jsonl").read_text().splitlines()) == report["total_instances"]
     if mode == "agentless":

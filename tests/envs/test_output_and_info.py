@@ -1,5 +1,5 @@
 """Long output is clipped with a visible marker inside the observation space; info carries the patch on
-request; the step limit truncates and grades what is there."""
+request; the step limit truncates and grades what is there; the grade says why a patch failed."""
 
 from envs.scripted_expert import scripted_expert_actions
 from envs.wrappers import StepLimit
@@ -48,3 +48,15 @@ def test_a_submission_longer_than_the_observation_is_graded_whole(make_env) -> N
     assert terminated and "truncated" in observation
     added_lines = "".join(f"+{number}\n" for number in range(1, 2001))
     assert info["patch"].endswith("@@ -0,0 +1,2000 @@\n" + added_lines)
+
+
+def test_a_submission_that_breaks_the_syntax_is_graded_tests_did_not_run(make_env, instance) -> None:
+    """info["grade"] carries the grader's verdict in the words the eval console and report use."""
+    module = instance.patch.split("diff --git a/", 1)[1].split(" ", 1)[0]
+    env = make_env()
+    env.reset()
+    env.step(f"echo 'def broken(:' >> {module}")
+    _, reward, terminated, _, info = env.step("submit")
+    assert terminated and reward == 0.0
+    verdict = info["grade"]["diagnosis"]["verdict"]
+    assert verdict.startswith("tests did not run: SyntaxError") and module in verdict

@@ -60,7 +60,8 @@ def test_patch_that_does_not_apply_is_reported_not_resolved(instance, tmp_path: 
     )
     result = grade(instance, garbage, log_dir=tmp_path)
     assert not result.patch_applied and not result.resolved
-    assert result.error == "candidate patch did not apply"
+    assert result.error == "did not apply: error: nope.py: No such file or directory"
+    assert result.diagnosis == {"verdict": result.error}  # the run report's diagnosis says it too
     assert ">>>>> Patch Apply Failed" in Path(result.log_path).read_text()
 
 

@@ -349,3 +349,45 @@ def test_a_relative_repo_root_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(args)
     assert "give an absolute directory" in capsys.readouterr().err
+
+
+def many_smith_runs(path: Path, count: int) -> Path:
+    """A SWE-smith JSONL file of ``count`` resolved runs, each of its own instance."""
+    template = _template()
+    rows = [
+        {
+            **template,
+            "instance_id": f"getmoto__moto.694ce1f4.pr_{n}",
+            "traj_id": f"getmoto__moto.694ce1f4.pr_{n}.8qa84d2e",
+        }
+        for n in range(count)
+    ]
+    path.write_text("".join(json.dumps({**row, "resolved": True, "model": MODEL}) + "\n" for row in rows))
+    return path
+
+
+def test_the_papers_validation_split_is_the_default_when_there_are_enough_trajectories(
+    tmp_path: Path, capsys
+):
+    source = many_smith_runs(tmp_path / "train.jsonl", 300)
+    assert main(["build", "--trajectories", str(source), "--out", str(tmp_path / "steps")]) == 0
+    summary = summary_rows(capsys.readouterr().out)
+    assert summary["validation"] == "default: 30"
+    assert summary["validation trajectories"] == "30"
+    assert len(set(load_from_disk(str(tmp_path / "steps-validation"))["instance_id"])) == 30
+
+    assert (
+        main(["build", "--trajectories", str(source), "--out", str(tmp_path / "all"), "--validation", "0"])
+        == 0
+    )
+    assert summary_rows(capsys.readouterr().out)["validation"] == "off (--validation 0)"
+    assert not (tmp_path / "all-validation").exists()
+
+
+def test_a_small_build_holds_none_out_by_default_and_says_why(tmp_path: Path, capsys):
+    source = many_smith_runs(tmp_path / "train.jsonl", 40)
+    assert main(["build", "--trajectories", str(source), "--out", str(tmp_path / "steps")]) == 0
+    printed = capsys.readouterr().out
+    assert summary_rows(printed)["validation"] == "none: < 300 read"
+    assert "validation by default: the paper's 30 trajectories from 300 read" in " ".join(printed.split())
+    assert not (tmp_path / "steps-validation").exists()

@@ -77,12 +77,13 @@ def test_every_stage_works_and_the_gold_repair_is_chosen_and_resolves(tmp_path: 
     )
     policy = ScriptedPolicy(instance.patch)
     assert run_agentless_mode(config, policy) == 0
-    root = tmp_path / "agentless-demo"
+    root = tmp_path / "agentless-demo-srl-swe-tiny"
     report = json.loads((root / REPORT_FILE).read_text())
     (row,) = report["instances"]
     assert row == {
         "instance_id": ID,
         "localization_recall": 1.0,
+        "localization": "localize",
         "samples": 3,
         "patches": 3,
         "applied": 3,
@@ -110,8 +111,9 @@ def test_every_stage_works_and_the_gold_repair_is_chosen_and_resolves(tmp_path: 
 
 @pytest.mark.vllm
 def test_the_tiny_model_goes_through_every_stage_to_a_report(tmp_path: Path, vllm_engine, capsys) -> None:
-    """The tiny model names no file, so localization is left out here (the gold files stand in) for the
-    repair stage to have samples; the default pipeline runs in tests/test_entry_points.py."""
+    """The tiny model names no file, so localization is left out here (--gold-localization: the gold files
+    stand in, and the report says so) for the repair stage to have samples; the default pipeline runs in
+    tests/test_entry_points.py."""
     from agents.policies.vllm_policy import VLLMPolicy
 
     config = EvalConfig(
@@ -120,12 +122,13 @@ def test_the_tiny_model_goes_through_every_stage_to_a_report(tmp_path: Path, vll
         run_dir=str(tmp_path),
         max_new_tokens=32,
         agentless_stages=["repair", "regression", "reproduction", "select"],
+        gold_localization=True,
         repair_samples=2,
         reproduction_samples=2,
     )
     policy = VLLMPolicy(engine=vllm_engine, sampling=SamplingConfig(max_new_tokens=32, seed=0))
     assert run_agentless_mode(config, policy) == 0
-    root = tmp_path / "agentless-demo"
+    root = tmp_path / "agentless-demo-srl-swe-tiny"
     assert read_stage(root, ID, "localize") is None
     samples = read_stage(root, ID, "repair")["samples"]
     assert len(samples) == 2 and all(s["files"] == ["semverkit/version.py"] for s in samples)
@@ -136,5 +139,5 @@ def test_the_tiny_model_goes_through_every_stage_to_a_report(tmp_path: Path, vll
     assert all(run is None for run, s in zip(regression["samples"], samples, strict=True) if not s["patch"])
     assert len(read_stage(root, ID, "reproduction")["replies"]) == 2
     (row,) = json.loads((root / REPORT_FILE).read_text())["instances"]
-    assert row["samples"] == 2 and row["localization_recall"] is None
-    assert "agentless stages" in capsys.readouterr().out
+    assert row["samples"] == 2 and row["localization_recall"] is None and row["localization"] == "gold"
+    assert "agentless stages (gold localization" in capsys.readouterr().out

@@ -1,5 +1,6 @@
 """The flags of oracle's SWE-RL protocol and of agentless mode: their defaults (SWE-RL's completion budget
-in the modes that follow it) and a bad stage name as one line with exit code 2."""
+in the modes that follow it) and a bad stage name, or stages without localize and without
+--gold-localization (the gold files are never used unless asked), as one line with exit code 2."""
 
 from __future__ import annotations
 
@@ -27,8 +28,13 @@ def test_oracle_uses_swe_rl_by_default_and_ours_on_request() -> None:
 def test_agentless_runs_every_stage_unless_told() -> None:
     config = parse(["--mode", "agentless"])
     assert config.agentless_stages == list(AGENTLESS_STAGES)
-    config = parse(["--mode", "agentless", "--agentless-stages", "repair", "select", "--repair-samples", "3"])
-    assert (config.agentless_stages, config.repair_samples) == (["repair", "select"], 3)
+    argv = ["--mode", "agentless", "--agentless-stages", "repair", "select", "--repair-samples", "3"]
+    config = parse([*argv, "--gold-localization"])
+    assert (config.agentless_stages, config.repair_samples, config.gold_localization) == (
+        ["repair", "select"],
+        3,
+        True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -36,6 +42,7 @@ def test_agentless_runs_every_stage_unless_told() -> None:
     [
         (["--agentless-stages", "repair", "vote"], "agentless_stages: 'vote'"),
         (["--repair-samples", "0"], "repair_samples must be"),
+        (["--agentless-stages", "repair", "select"], "--gold-localization"),
     ],
 )
 def test_a_bad_agentless_value_is_one_line_and_exit_2(argv: list[str], named: str, capsys) -> None:

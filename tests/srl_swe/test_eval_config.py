@@ -72,8 +72,10 @@ def test_the_eval_modules_import_no_one_in_a_circle() -> None:
 
     assert imports("eval_config") == set()
     assert imports("eval_gold") == {"eval_config"}
-    assert imports("eval_policy") <= {"eval_config", "eval_gold"}
-    assert "eval" not in imports("eval_gold") | imports("eval_policy")
+    assert imports("eval_manifest") <= {"eval_config"}
+    assert imports("eval_policy") <= {"eval_config", "eval_gold", "eval_manifest"}
+    assert imports("eval_predictions") <= {"eval_config", "eval_manifest", "eval_policy"}
+    assert "eval" not in imports("eval_gold") | imports("eval_policy") | imports("eval_predictions")
 
 
 def test_frameworks_are_quieted_before_trl_or_vllm_is_imported() -> None:

@@ -27,10 +27,18 @@ def check_report_agrees(root: Path, report_name: str) -> dict:
     assert sorted(row["instance_id"] for row in rows) == sorted(IDS)
     assert all(set(row) == {"instance_id", "model_name_or_path", "model_patch"} for row in rows)
     report = json.loads((root / report_name).read_text())
-    assert report["total_instances"] == report["submitted_instances"] == report["completed_instances"] == 2
-    assert report["error_instances"] == 0
-    assert report["resolved_instances"] + report["unresolved_instances"] == 2
+    assert report["total_instances"] == report["submitted_instances"] == 2
+    assert report["failure_reasons"] == {
+        i: d["verdict"]
+        for i, d in report["unresolved_diagnosis"].items()
+        if d["verdict"].startswith("did not")
+    }  # swebench's rules: a patch that did not apply is an error, an empty one neither completed nor error
     assert report["empty_patch_ids"] == sorted(row["instance_id"] for row in rows if not row["model_patch"])
+    counted = report["completed_instances"] + report["empty_patch_instances"] + report["error_instances"]
+    assert (
+        counted == 2
+        and report["resolved_instances"] + report["unresolved_instances"] == (report["completed_instances"])
+    )
     for instance_id in IDS:
         graded = json.loads((root / "srl-swe-tiny" / instance_id / "report.json").read_text())
         assert graded[instance_id]["resolved"] == (instance_id in report["resolved_ids"])
@@ -46,10 +54,10 @@ def test_e2e_mode_writes_predictions_trajectories_and_a_consistent_report(
     )
     policy = VLLMPolicy(engine=vllm_engine, sampling=SamplingConfig(max_new_tokens=16, seed=0))
     assert run_policy_mode(config, policy) == 0
-    root = tmp_path / "e2e-demo"
-    check_report_agrees(root, "srl-swe-tiny.e2e-demo.json")
+    root = tmp_path / "e2e-demo-srl-swe-tiny"
+    check_report_agrees(root, "srl-swe-tiny.e2e-demo-srl-swe-tiny.json")
     out = capsys.readouterr().out
-    assert "resolved 0/2" in out and "srl-swe-tiny.e2e-demo.json" in out
+    assert "resolved 0/2" in out and "srl-swe-tiny.e2e-demo-srl-swe-tiny.json" in out
     for instance_id in IDS:
         traj = json.loads((root / "trajectories" / f"{instance_id}.traj").read_text())
         assert len(traj["trajectory"]) == 3 and traj["info"]["exit_status"] == "submitted (exit_step_limit)"
@@ -65,13 +73,13 @@ def test_oracle_mode_from_the_command_line_with_the_transformers_policy(tmp_path
     argv = ["--mode", "oracle", "--policy", "transformers", "--instance-ids", *IDS]
     argv += ["--max-new-tokens", "24", "--temperature", "1.0", "--run-dir", str(tmp_path)]
     assert main(argv) == 0
-    root = tmp_path / "oracle-demo"
-    report = check_report_agrees(root, "srl-swe-tiny.oracle-demo.json")
+    root = tmp_path / "oracle-demo-srl-swe-tiny"
+    report = check_report_agrees(root, "srl-swe-tiny.oracle-demo-srl-swe-tiny.json")
     assert report["resolved_instances"] == 0
     for instance_id in IDS:
         reply = json.loads((root / "replies" / f"{instance_id}.json").read_text())
         assert reply["files"] and reply["error"]  # the tiny model writes no valid edit
-    assert "srl-swe-tiny.oracle-demo.json" in capsys.readouterr().out
+    assert "srl-swe-tiny.oracle-demo-srl-swe-tiny.json" in capsys.readouterr().out
 
 
 def test_openai_policy_without_base_url_is_one_line(tmp_path: Path, capsys) -> None:

@@ -21,11 +21,11 @@ def test_policy_modes_on_two_nodes_write_a_consistent_run(mode: str, tmp_path: P
     argv += ["--max-steps", "2", "--run-dir", str(tmp_path), "--executor", "ray"]
     with two_node_cluster() as cluster:
         assert main([*argv, "--ray-address", cluster.address]) == 0
-    root = tmp_path / f"{mode}-demo"
-    report = check_report_agrees(root, f"srl-swe-tiny.{mode}-demo.json")
+    root = tmp_path / f"{mode}-demo-srl-swe-tiny"
+    report = check_report_agrees(root, f"srl-swe-tiny.{mode}-demo-srl-swe-tiny.json")
     assert report["retried"] == {}
     if mode == "e2e":
         for instance_id in IDS:
             traj = json.loads((root / "trajectories" / f"{instance_id}.traj").read_text())
             assert len(traj["trajectory"]) == 2 and traj["info"]["error"] is None
-    assert f"srl-swe-tiny.{mode}-demo.json" in capsys.readouterr().out
+    assert f"srl-swe-tiny.{mode}-demo-srl-swe-tiny.json" in capsys.readouterr().out
