@@ -116,12 +116,20 @@ class ChatTokens:
     def observation_ids(self, content: str, last_id: int | None) -> list[int]:
         """Return the tokens that follow a completion whose last token is ``last_id``: the end of its turn
         (less the stop token the policy already wrote), the user turn holding ``content`` and the generation
-        prompt."""
+        prompt.
+
+        ``content`` is tokenized as plain text: a repository's output that spells a chat marker (a file
+        holding ``<|im_end|>``) stays text and cannot close the turn; only the template's own markers around
+        it are special tokens."""
         text = self._between
         if last_id in self.special_ids:
             written = self.tokenizer.decode([last_id])
             text = text.removeprefix(written)
-        return self.tokenizer(text + content + self._after, add_special_tokens=False)["input_ids"]
+        return self._ids(text) + self._ids(content, plain=True) + self._ids(self._after)
+
+    def _ids(self, text: str, plain: bool = False) -> list[int]:
+        """Return the token ids of ``text``; ``plain``: special-token spellings are split into text tokens."""
+        return self.tokenizer(text, add_special_tokens=False, split_special_tokens=plain)["input_ids"]
 
 
 def run_token_episodes(
