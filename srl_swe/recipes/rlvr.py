@@ -55,6 +55,9 @@ from srl_swe.recipes.rollouts import (
 )
 from srl_swe.recipes.srl import PromptBatchGRPOConfig
 
+GRADE_NETWORKS = ("none", "bridge")
+"""Networks an RLVR grading container may have (docker's names)."""
+
 
 @dataclass
 class RLVRConfig(PromptBatchGRPOConfig):
@@ -110,6 +113,16 @@ class RLVRConfig(PromptBatchGRPOConfig):
     grade_timeout_s: float = field(
         default=1800.0, metadata={"help": "Seconds the grading test run may take."}
     )
+    grade_network: str = field(
+        default="none",
+        metadata={
+            "help": "Network of the grading containers: none (loopback only) or bridge (on, as SWE-bench "
+            "grades; needed where an eval script downloads at test time, e.g. reinstalls the package). none "
+            "by default (ours): the graded code is written by a policy under optimisation, thousands of "
+            "times. Evaluation keeps SWE-bench's bridge.",
+            "choices": GRADE_NETWORKS,
+        },
+    )
     expert_shaping: float = field(
         default=0.0,
         metadata={
@@ -125,6 +138,10 @@ class RLVRConfig(PromptBatchGRPOConfig):
         for name in ("max_episode_steps", "max_observation_tokens", "max_live_envs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.grade_network not in GRADE_NETWORKS:
+            raise ValueError(
+                f"grade_network must be one of {', '.join(GRADE_NETWORKS)}, not {self.grade_network!r}"
+            )
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
         if self.expert_shaping < 0:
@@ -160,6 +177,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "seed": 0,
     },
 }
+
+
+def rlvr_env_config(config: RLVRConfig) -> SWEEnvConfig:
+    """Return the settings of the rollout envs: step and grading limits and the grading network."""
+    return SWEEnvConfig(
+        step_timeout_s=config.step_timeout_s,
+        grade_timeout_s=config.grade_timeout_s,
+        grade_network_mode=config.grade_network,
+    )
 
 
 def prompt_key(prompt: Any) -> str:
@@ -283,7 +309,7 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
             rollout_func=self.rollout,
             **kwargs,
         )
-        env_config = SWEEnvConfig(step_timeout_s=args.step_timeout_s, grade_timeout_s=args.grade_timeout_s)
+        env_config = rlvr_env_config(args)
         remote = args.executor == "ray" and env_factory is None
         self.cluster = None
         if remote:  # the envs are actors on the cluster's nodes; each node reaps and gets its images itself

@@ -13,7 +13,7 @@ from agents.prompts import build_prompt
 from envs.pool import swe_env_factory
 from envs.swe_env import SWEEnvConfig
 from harness import load_instances
-from srl_swe.recipes.rlvr import PRESETS, RLVRConfig, missing_experts, rlvr_dataset
+from srl_swe.recipes.rlvr import PRESETS, RLVRConfig, missing_experts, rlvr_dataset, rlvr_env_config
 from srl_swe.recipes.rollouts import ChatTokens, EpisodeLimits, run_token_episodes
 
 
@@ -83,3 +83,16 @@ def test_expert_shaping_without_an_expert_for_every_instance_names_them_in_one_l
     assert message is not None and "\n" not in message
     assert instances[1].instance_id in message and f"and {len(instances) - 6} more" in message
     assert missing_experts(instances, {i.instance_id: object() for i in instances}) is None
+
+
+def test_rlvr_grades_without_network_unless_told(tmp_path) -> None:
+    from srl_swe.train import parse
+
+    _, default = parse(["--recipe", "rlvr", "--preset", "cpu-demo", "--output_dir", str(tmp_path)])
+    grading = rlvr_env_config(default).grading().sandbox_config("any-image", 60.0)
+    assert grading.network_mode == "none"
+    assert SWEEnvConfig().grade_network_mode == "bridge"  # evaluation's envs keep SWE-bench's network
+    _, bridged = parse(["--recipe", "rlvr", "--output_dir", str(tmp_path), "--grade_network", "bridge"])
+    assert rlvr_env_config(bridged).grading().network_mode == "bridge"
+    with pytest.raises(ValueError, match="grade_network must be one of none, bridge"):
+        RLVRConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False, grade_network="host")
