@@ -19,9 +19,18 @@ then RLVR from the SRL model. Here RLVR trains in the SWE environment itself; re
 4. **filter** — dynamic sampling drops all-0 and all-1 groups and refills (unchanged from SRL);
 5. **GRPO update** — as SRL: group-relative advantages, clipped loss, no KL (``beta=0``).
 
+**Infrastructure errors leave the group.** An episode that ended in an env or grading error
+(:attr:`TokenEpisode.env_error`: a reset, a step or the grading raised, e.g. the grading container could not
+start) has no outcome, and scoring it 0.0 would teach the policy that its actions failed and shift its
+group's baseline. Its reward functions return None, which TRL 1.16 turns into NaN: the episode is left out of
+its group's mean and std and its advantage is 0. Its ``env_mask`` is all 0 besides, so its tokens leave the
+loss's token count (a token-mean loss would otherwise be diluted by them) and the importance-sampling
+statistics. Dynamic sampling counts only scored members: a group with fewer than two is not kept and is
+refilled like an all-0 group. They are counted per optimizer step, over every process, as ``rlvr/env_errors``.
+
 Logged per step besides TRL's: ``rlvr/resolved_rate``, ``rlvr/episode_length`` (actions),
-``rlvr/format_error_rate`` (per action), ``rlvr/submit_rate``, ``rlvr/context_full_rate``,
-``rlvr/env_error_rate``, ``rlvr/timeouts`` (actions that hit the step timeout, per episode) and, in seconds
+``rlvr/format_error_rate`` (per action), ``rlvr/submit_rate``, ``rlvr/context_full_rate``, ``rlvr/timeouts``
+(actions that hit the step timeout, per episode), ``rlvr/env_errors`` (episodes, per step) and, in seconds
 per optimizer step, ``time/env_s`` (resets, actions, grading), ``time/generation_s`` (sampling turns) and
 ``time/update_s`` (the rest: weight sync, log-probabilities, forward, backward and optimizer step).
 """
@@ -34,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from datasets import Dataset
 from transformers import TrainerCallback
 
@@ -224,15 +234,24 @@ def missing_experts(instances: Sequence[TaskInstance], experts: Mapping[str, Exp
     )
 
 
-def outcome_reward(completions: list, resolved: list[bool], **kwargs: Any) -> list[float]:
-    """Return the RLVR outcome per episode: 1.0 when its graded patch resolved the instance, else 0.0."""
-    return [1.0 if done else 0.0 for done in resolved]
+def outcome_reward(
+    completions: list, resolved: list[bool], env_error: list[bool], **kwargs: Any
+) -> list[float | None]:
+    """Return the RLVR outcome per episode: 1.0 when its graded patch resolved the instance, else 0.0; None
+    (no outcome) after an env or grading error."""
+    return [
+        None if failed else 1.0 if done else 0.0 for done, failed in zip(resolved, env_error, strict=True)
+    ]
 
 
-def expert_similarity(completions: list, expert_similarity: list[float], **kwargs: Any) -> list[float]:
+def expert_similarity(
+    completions: list, expert_similarity: list[float], env_error: list[bool], **kwargs: Any
+) -> list[float | None]:
     """Return per episode the mean per-step SRL similarity to the expert's action at that step (weighted by
-    ``expert_shaping`` in the total reward)."""
-    return [float(value) for value in expert_similarity]
+    ``expert_shaping`` in the total reward); None after an env or grading error."""
+    return [
+        None if failed else float(value) for value, failed in zip(expert_similarity, env_error, strict=True)
+    ]
 
 
 def episode_metrics(episodes: Sequence[TokenEpisode]) -> dict[str, float]:
@@ -246,30 +265,52 @@ def episode_metrics(episodes: Sequence[TokenEpisode]) -> dict[str, float]:
         "rlvr/submit_rate": sum(e.exit_status == "submitted" for e in episodes) / count,
         "rlvr/context_full_rate": sum(e.exit_status == "context_full" for e in episodes) / count,
         "rlvr/timeouts": sum(e.timeouts for e in episodes) / count,
-        "rlvr/env_error_rate": sum(e.exit_status.startswith("error") for e in episodes) / count,
     }
 
 
-class StepTimer(TrainerCallback):
-    """Logs, per optimizer step, the seconds spent in envs, in generation and (the rest) in the update."""
+def rollout_fields(episodes: Sequence[TokenEpisode], eos_token_id: int) -> dict[str, list]:
+    """Return what TRL's ``rollout_func`` hands back for the episodes: the token fields, ``env_mask`` and the
+    reward inputs. An episode that ended in an env error keeps its tokens with ``env_mask`` all 0 (out of
+    the loss), one masked EOS standing for a completion it never sampled (TRL needs one token)."""
+    fields: dict[str, list] = {name: [] for name in ("prompt_ids", "completion_ids", "logprobs", "env_mask")}
+    for e in episodes:
+        completion = e.completion_ids or [eos_token_id]
+        fields["prompt_ids"].append(e.prompt_ids)
+        fields["completion_ids"].append(completion)
+        fields["logprobs"].append(e.logprobs or [0.0])
+        fields["env_mask"].append([0] * len(completion) if e.env_error else e.env_mask)
+    return fields | {
+        "resolved": [e.resolved for e in episodes],
+        "env_error": [e.env_error for e in episodes],
+        "expert_similarity": [e.expert_similarity for e in episodes],
+    }
+
+
+class StepTotals(TrainerCallback):
+    """Logs, per optimizer step, the seconds spent in envs, in generation and (the rest) in the update, and
+    the episodes that ended in an env error (summed over every process)."""
 
     def __init__(self, trainer: RLVRTrainer) -> None:
         self.trainer = trainer
         self._started = 0.0
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        """Start timing the step."""
+        """Start timing and counting the step."""
         self._started = time.monotonic()
         self.trainer.rollout_times = RolloutTimes()
+        self.trainer.step_env_errors = 0
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        """Record the step's times with the metrics logged next."""
+        """Record the step's times and env errors with the metrics logged next."""
         spent = self.trainer.rollout_times
         total = time.monotonic() - self._started
         metrics = self.trainer._metrics["train"]
         metrics["time/env_s"].append(spent.env_s)
         metrics["time/generation_s"].append(spent.generation_s)
         metrics["time/update_s"].append(max(0.0, total - spent.env_s - spent.generation_s))
+        accelerator = self.trainer.accelerator
+        errors = torch.tensor([self.trainer.step_env_errors], device=accelerator.device)
+        metrics["rlvr/env_errors"].append(float(accelerator.gather(errors).sum()))
 
 
 class RLVRTrainer(DynamicSamplingGRPOTrainer):
@@ -324,7 +365,8 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
         self.generate_turns = generate or self._vllm_turns
         self.chat = ChatTokens(self.processing_class)
         self.rollout_times = RolloutTimes()
-        self.add_callback(StepTimer(self))
+        self.step_env_errors = 0  # episodes of the current optimizer step that ended in an env error, here
+        self.add_callback(StepTotals(self))
 
     def close_envs(self) -> None:
         """Close every env of the rollout pool (their containers are removed) and a Ray connection opened
@@ -352,14 +394,8 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
         mode = "train" if self.model.training else "eval"
         for name, value in episode_metrics(episodes).items():
             self._metrics[mode][name].append(value)
-        return {
-            "prompt_ids": [e.prompt_ids for e in episodes],
-            "completion_ids": [e.completion_ids for e in episodes],
-            "logprobs": [e.logprobs for e in episodes],
-            "env_mask": [e.env_mask for e in episodes],
-            "resolved": [e.resolved for e in episodes],
-            "expert_similarity": [e.expert_similarity for e in episodes],
-        }
+        self.step_env_errors += sum(e.env_error for e in episodes)
+        return rollout_fields(episodes, self.processing_class.eos_token_id)
 
     def _instance_of(self, prompt: Any) -> TaskInstance:
         try:

@@ -1,0 +1,113 @@
+"""RLVR on an env whose grading container fails to start once (real containers, the real grader otherwise):
+the failed episode leaves its group — no reward (not 0.0), no loss tokens, advantage 0 — the step logs
+``rlvr/env_errors``, and the grading containers of RLVR have no network."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from envs.swe_env import SWEEnv
+from envs.wrappers import StepLimit
+from harness import TaskInstance, load_instances
+from harness.grading import grade
+from harness.sandbox import DockerSandbox, SandboxConfig, SandboxError
+from tests.containers import containers_of
+from tests.srl_swe.test_rlvr_loss_mask import INSTANCE, ScriptedPolicy, scripted_config
+
+
+class GradingEngine:
+    """Starts grading containers; the first start fails as an engine hiccup would. Records the network
+    interfaces each started grading container sees."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failed = False
+        self.interfaces: list[list[str]] = []
+
+    def __call__(self, config: SandboxConfig) -> DockerSandbox:
+        with self.lock:
+            if not self.failed:
+                self.failed = True
+                raise SandboxError(
+                    "could not start the grading container: the engine hung up (injected once)"
+                )
+        sandbox = DockerSandbox(config)
+        listing = sandbox.run("ls /sys/class/net").output.split()
+        with self.lock:
+            self.interfaces.append(listing)
+        return sandbox
+
+
+@pytest.mark.docker
+@pytest.mark.train
+def test_an_episode_whose_grading_fails_leaves_its_group_and_is_counted(
+    tiny_model_dir: str, tmp_path: Path
+) -> None:
+    from srl_swe.recipes.rlvr import RLVRTrainer, rlvr_env_config
+
+    instance = load_instances("demo", instance_ids=[INSTANCE])[0]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    # 4 rollouts: rows 0 and 2 write the gold fix (1.0), rows 1 and 3 submit at once (0.0) and are graded
+    # first, so one of them meets the failing start
+    policy = ScriptedPolicy(tokenizer, instance, split=True)
+    config = scripted_config(
+        tmp_path, policy, num_generations=4, per_device_train_batch_size=4, dynamic_sampling_max_draws=1
+    )
+    env_config = rlvr_env_config(config)  # RLVR's defaults: the grading network is off
+    engine = GradingEngine()
+
+    def flaky_grader(task: TaskInstance, patch: str):
+        return grade(
+            task,
+            patch,
+            timeout_s=env_config.grade_timeout_s,
+            config=env_config.grading(),
+            sandbox_factory=engine,
+        )
+
+    def factory(task: TaskInstance):
+        return StepLimit(SWEEnv(task, config=env_config, grader=flaky_grader), config.max_episode_steps)
+
+    class Recording(RLVRTrainer):
+        """Keeps the rollouts and the scored batch the step trained on."""
+
+        def rollout(self, prompts, trainer=None):
+            self.fields = super().rollout(prompts, trainer)
+            return self.fields
+
+        def _generate_and_score_completions(self, inputs):
+            self.batch = super()._generate_and_score_completions(inputs)
+            return self.batch
+
+    trainer = Recording(tiny_model_dir, config, [instance], generate=policy, env_factory=factory)
+    try:
+        trainer.train()
+    finally:
+        trainer.close_envs()
+    assert containers_of([os.getpid()]) == []
+
+    failed = trainer.fields["env_error"]
+    assert sum(failed) == 1 and failed.index(True) in (1, 3)  # a row that submitted first
+    row = failed.index(True)
+    rewards = trainer._last_rewards_per_func[:, 0]
+    assert torch.isnan(rewards[row])  # no outcome, not 0.0
+    assert sorted(r for i, r in enumerate(rewards.tolist()) if i != row) == [0.0, 1.0, 1.0]
+    batch = trainer.batch
+    loss_mask = batch["completion_mask"] * batch["tool_mask"]
+    assert loss_mask[row].sum() == 0 and batch["advantages"][row] == 0  # out of the loss
+    others = [i for i in range(4) if i != row]
+    assert all(loss_mask[i].sum() > 0 and batch["advantages"][i] != 0 for i in others)
+    # the group's baseline is the mean of the three graded episodes: 2/3
+    resolved = [i for i in others if rewards[i] == 1.0]
+    assert all(batch["advantages"][i] > 0 for i in resolved)
+
+    entry = next(e for e in trainer.state.log_history if e.get("step") == 1 and "loss" in e)
+    assert entry["rlvr/env_errors"] == 1.0
+    # three grading containers started, each with loopback only
+    assert engine.interfaces == [["lo"]] * 3
