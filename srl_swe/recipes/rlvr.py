@@ -271,14 +271,16 @@ def episode_metrics(episodes: Sequence[TokenEpisode]) -> dict[str, float]:
 def rollout_fields(episodes: Sequence[TokenEpisode], eos_token_id: int) -> dict[str, list]:
     """Return what TRL's ``rollout_func`` hands back for the episodes: the token fields, ``env_mask`` and the
     reward inputs. An episode that ended in an env error keeps its tokens with ``env_mask`` all 0 (out of
-    the loss), one masked EOS standing for a completion it never sampled (TRL needs one token)."""
+    the loss); one masked EOS stands for a completion never sampled (an env error at reset, a prompt that
+    fills the context), as TRL needs one token."""
     fields: dict[str, list] = {name: [] for name in ("prompt_ids", "completion_ids", "logprobs", "env_mask")}
     for e in episodes:
-        completion = e.completion_ids or [eos_token_id]
+        sampled = bool(e.completion_ids)
+        completion = e.completion_ids if sampled else [eos_token_id]
         fields["prompt_ids"].append(e.prompt_ids)
         fields["completion_ids"].append(completion)
-        fields["logprobs"].append(e.logprobs or [0.0])
-        fields["env_mask"].append([0] * len(completion) if e.env_error else e.env_mask)
+        fields["logprobs"].append(e.logprobs if sampled else [0.0])
+        fields["env_mask"].append(e.env_mask if sampled and not e.env_error else [0] * len(completion))
     return fields | {
         "resolved": [e.resolved for e in episodes],
         "env_error": [e.env_error for e in episodes],

@@ -17,8 +17,12 @@ from envs.wrappers import StepLimit
 from harness import TaskInstance, load_instances
 from harness.grading import grade
 from harness.sandbox import DockerSandbox, SandboxConfig, SandboxError
+from srl_swe.recipes.rlvr import RLVRTrainer, outcome_reward, rlvr_env_config, rollout_fields
+from srl_swe.recipes.rollouts import TokenEpisode
 from tests.containers import containers_of
 from tests.srl_swe.test_rlvr_loss_mask import INSTANCE, ScriptedPolicy, scripted_config
+
+EOS = 2
 
 
 class GradingEngine:
@@ -44,13 +48,25 @@ class GradingEngine:
         return sandbox
 
 
+def test_failed_episodes_have_no_reward_and_no_loss_tokens() -> None:
+    graded = TokenEpisode(
+        "a", [1, 2], [5, 6, 7], [-0.1, 0.0, -0.2], [1, 0, 1], 1.0, True, 2, 0, 0, "submitted"
+    )
+    broke = TokenEpisode("a", [1, 2], [5, 6], [-0.1, 0.0], [1, 0], float("nan"), exit_status="error: X: y")
+    never = TokenEpisode("a", [1, 2], reward=float("nan"), exit_status="error: SandboxError: no container")
+    full = TokenEpisode("a", [1, 2], exit_status="context_full")  # the prompt alone filled the context
+    fields = rollout_fields([graded, broke, never, full], EOS)
+    assert fields["completion_ids"] == [[5, 6, 7], [5, 6], [EOS], [EOS]]
+    assert fields["env_mask"] == [[1, 0, 1], [0, 0], [0], [0]]
+    assert [len(lps) for lps in fields["logprobs"]] == [3, 2, 1, 1]
+    assert outcome_reward([None] * 4, fields["resolved"], fields["env_error"]) == [1.0, None, None, 0.0]
+
+
 @pytest.mark.docker
 @pytest.mark.train
 def test_an_episode_whose_grading_fails_leaves_its_group_and_is_counted(
     tiny_model_dir: str, tmp_path: Path
 ) -> None:
-    from srl_swe.recipes.rlvr import RLVRTrainer, rlvr_env_config
-
     instance = load_instances("demo", instance_ids=[INSTANCE])[0]
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     # 4 rollouts: rows 0 and 2 write the gold fix (1.0), rows 1 and 3 submit at once (0.0) and are graded
