@@ -38,6 +38,7 @@ per optimizer step, ``time/env_s`` (resets, actions, grading), ``time/generation
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from typing import Any
 import torch
 from datasets import Dataset
 from transformers import TrainerCallback
+from trl import GRPOTrainer
 
 from agents.prompts import build_prompt
 from envs.expert import Expert
@@ -64,6 +66,8 @@ from srl_swe.recipes.rollouts import (
     run_pooled_episodes,
 )
 from srl_swe.recipes.srl import PromptBatchGRPOConfig
+
+logger = logging.getLogger(__name__)
 
 GRADE_NETWORKS = ("none", "bridge")
 """Networks an RLVR grading container may have (docker's names)."""
@@ -288,6 +292,15 @@ def rollout_fields(episodes: Sequence[TokenEpisode], eos_token_id: int) -> dict[
     }
 
 
+class UnscoredAreEnvErrors(logging.Filter):
+    """Drops TRL's warning that dumps a completion no reward function scored: in RLVR those are exactly the
+    episodes an env error ended, which :meth:`RLVRTrainer.rollout` names in one line each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return False for TRL's unscored-completion warning, True for every other record."""
+        return "All reward functions returned None" not in record.getMessage()
+
+
 class StepTotals(TrainerCallback):
     """Logs, per optimizer step, the seconds spent in envs, in generation and (the rest) in the update, and
     the episodes that ended in an env error (summed over every process)."""
@@ -369,6 +382,9 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
         self.rollout_times = RolloutTimes()
         self.step_env_errors = 0  # episodes of the current optimizer step that ended in an env error, here
         self.add_callback(StepTotals(self))
+        trl_logger = logging.getLogger(GRPOTrainer.__module__)
+        if not any(isinstance(f, UnscoredAreEnvErrors) for f in trl_logger.filters):
+            trl_logger.addFilter(UnscoredAreEnvErrors())
 
     def close_envs(self) -> None:
         """Close every env of the rollout pool (their containers are removed) and a Ray connection opened
@@ -396,7 +412,10 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
         mode = "train" if self.model.training else "eval"
         for name, value in episode_metrics(episodes).items():
             self._metrics[mode][name].append(value)
-        self.step_env_errors += sum(e.env_error for e in episodes)
+        for e in episodes:
+            if e.env_error:
+                self.step_env_errors += 1
+                logger.warning("%s: left out of its group after an %s", e.instance_id, e.exit_status[:500])
         return rollout_fields(episodes, self.processing_class.eos_token_id)
 
     def _instance_of(self, prompt: Any) -> TaskInstance:

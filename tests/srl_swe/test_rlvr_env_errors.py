@@ -4,6 +4,7 @@ the failed episode leaves its group — no reward (not 0.0), no loss tokens, adv
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -65,7 +66,7 @@ def test_failed_episodes_have_no_reward_and_no_loss_tokens() -> None:
 @pytest.mark.docker
 @pytest.mark.train
 def test_an_episode_whose_grading_fails_leaves_its_group_and_is_counted(
-    tiny_model_dir: str, tmp_path: Path
+    tiny_model_dir: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     instance = load_instances("demo", instance_ids=[INSTANCE])[0]
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
@@ -103,7 +104,8 @@ def test_an_episode_whose_grading_fails_leaves_its_group_and_is_counted(
 
     trainer = Recording(tiny_model_dir, config, [instance], generate=policy, env_factory=factory)
     try:
-        trainer.train()
+        with caplog.at_level(logging.WARNING):
+            trainer.train()
     finally:
         trainer.close_envs()
     assert containers_of([os.getpid()]) == []
@@ -123,6 +125,10 @@ def test_an_episode_whose_grading_fails_leaves_its_group_and_is_counted(
     resolved = [i for i in others if rewards[i] == 1.0]
     assert all(batch["advantages"][i] > 0 for i in resolved)
 
+    # one line names the failed episode; TRL's dump of an unscored completion is not shown
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum(f"{INSTANCE}: left out of its group after an error: SandboxError" in m for m in messages) == 1
+    assert not any("All reward functions returned None" in m for m in messages)
     entry = next(e for e in trainer.state.log_history if e.get("step") == 1 and "loss" in e)
     assert entry["rlvr/env_errors"] == 1.0
     # three grading containers started, each with loopback only
