@@ -1,10 +1,12 @@
 """RLVR on an env whose grading container fails to start once (real containers, the real grader otherwise):
 the failed episode leaves its group — no reward (not 0.0), no loss tokens, advantage 0 — the step logs
-``rlvr/env_errors``, and the grading containers of RLVR have no network."""
+``rlvr/env_errors``, and the grading containers of RLVR have no network. A reset whose container fails to
+start ends that episode alone."""
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from pathlib import Path
@@ -13,22 +15,22 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from envs.swe_env import SWEEnv
+from envs.swe_env import SWEEnv, SWEEnvConfig
 from envs.wrappers import StepLimit
 from harness import TaskInstance, load_instances
 from harness.grading import grade
 from harness.sandbox import DockerSandbox, SandboxConfig, SandboxError
 from srl_swe.recipes.rlvr import RLVRTrainer, outcome_reward, rlvr_env_config, rollout_fields
-from srl_swe.recipes.rollouts import TokenEpisode
+from srl_swe.recipes.rollouts import ChatTokens, EpisodeLimits, TokenEpisode, run_token_episodes
 from tests.containers import containers_of
 from tests.srl_swe.test_rlvr_loss_mask import INSTANCE, ScriptedPolicy, scripted_config
 
 EOS = 2
 
 
-class GradingEngine:
-    """Starts grading containers; the first start fails as an engine hiccup would. Records the network
-    interfaces each started grading container sees."""
+class FlakyEngine:
+    """Starts containers; the first start fails as an engine hiccup would. Records the network interfaces
+    each started container sees."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -39,9 +41,7 @@ class GradingEngine:
         with self.lock:
             if not self.failed:
                 self.failed = True
-                raise SandboxError(
-                    "could not start the grading container: the engine hung up (injected once)"
-                )
+                raise SandboxError("could not start the container: the engine hung up (injected once)")
         sandbox = DockerSandbox(config)
         listing = sandbox.run("ls /sys/class/net").output.split()
         with self.lock:
@@ -64,6 +64,29 @@ def test_failed_episodes_have_no_reward_and_no_loss_tokens() -> None:
 
 
 @pytest.mark.docker
+def test_a_reset_that_cannot_start_a_container_ends_that_episode_alone(tiny_model_dir: str) -> None:
+    instance = load_instances("demo", instance_ids=[INSTANCE])[0]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    policy = ScriptedPolicy(tokenizer, instance)
+    engine = FlakyEngine()
+    config = SWEEnvConfig(step_timeout_s=20.0)
+    envs = [
+        StepLimit(SWEEnv(instance, config=config, sandbox_factory=engine), len(policy.actions))
+        for _ in range(2)
+    ]
+    try:
+        episodes = run_token_episodes(envs, policy, ChatTokens(tokenizer), EpisodeLimits(256, 4096, 256))
+    finally:
+        for env in envs:
+            env.close()
+    broken = [e for e in episodes if e.env_error]
+    assert len(broken) == 1 and broken[0].exit_status.startswith("error: SandboxError: could not start")
+    assert math.isnan(broken[0].reward) and broken[0].completion_ids == []
+    (graded,) = [e for e in episodes if not e.env_error]
+    assert graded.exit_status == "submitted" and graded.resolved and graded.reward == 1.0
+
+
+@pytest.mark.docker
 @pytest.mark.train
 def test_an_episode_whose_grading_fails_leaves_its_group_and_is_counted(
     tiny_model_dir: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -77,7 +100,7 @@ def test_an_episode_whose_grading_fails_leaves_its_group_and_is_counted(
         tmp_path, policy, num_generations=4, per_device_train_batch_size=4, dynamic_sampling_max_draws=1
     )
     env_config = rlvr_env_config(config)  # RLVR's defaults: the grading network is off
-    engine = GradingEngine()
+    engine = FlakyEngine()
 
     def flaky_grader(task: TaskInstance, patch: str):
         return grade(
