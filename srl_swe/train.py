@@ -55,7 +55,10 @@ TABLE_METRICS = (
     "rlvr/format_error_rate",
     "rlvr/submit_rate",
     "rlvr/timeouts",
+    "rlvr/env_errors",
     "rewards/expert_similarity/mean",
+    "sampling/is_clipped/seq_frac",
+    "sampling/is_clipped/token_frac",
     "time/env_s",
     "time/generation_s",
     "time/update_s",
@@ -331,8 +334,11 @@ def metric_rows(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def short_name(metric: str) -> str:
-    """Return a metric's name as the table and plots show it (no dynamic_sampling/, rewards/, /mean)."""
-    return metric.removeprefix("dynamic_sampling/").removeprefix("rewards/").removesuffix("/mean")
+    """Return a metric's name as the table and plots show it (no dynamic_sampling/, rewards/, sampling/,
+    /mean)."""
+    for prefix in ("dynamic_sampling/", "rewards/", "sampling/"):
+        metric = metric.removeprefix(prefix)
+    return metric.removesuffix("/mean")
 
 
 def shown_steps(rows: list[dict[str, Any]], most: int = TABLE_STEPS) -> list[dict[str, Any]]:

@@ -29,6 +29,10 @@ batch), both over every process. TRL's own ``reward``/``frac_reward_zero_std`` m
 drawn group, dropped ones included. Each process also appends one JSON line per generation batch to
 ``OUTPUT_DIR/dynamic_sampling/process-<rank>.jsonl`` (rounds, informative groups found in each, groups used,
 fillers), which shows how the work was shared.
+
+With vLLM's importance-sampling correction on, each generation round also logs the fractions of sequences
+and of loss tokens whose ratio the correction clipped or masked (``sampling/is_clipped/seq_frac``,
+``sampling/is_clipped/token_frac``, over every process; :mod:`srl_swe.recipes.importance_sampling`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from trl import GRPOConfig, GRPOTrainer
 
 from agents.policies.vllm_memory import on_cpu_build, processes_on_this_node, size_cpu_kv_cache_for_process
 from srl_swe.recipes.colocated_vllm import sync_through_in_place_reload
+from srl_swe.recipes.importance_sampling import correction_reach
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +67,8 @@ COMPLETION_KEYS = (  # right-padded, one column per completion token
     "importance_sampling_ratio",
 )
 ROW_KEYS = ("advantages",)  # one value per completion
+IS_REACH = "sampling/is_clipped"
+"""Prefix of the logged fractions of sequences and tokens the vLLM importance-sampling correction touched."""
 ROUNDS_LOG = "dynamic_sampling"
 """Folder under the output directory holding each process's ``process-<rank>.jsonl`` of generation rounds."""
 
@@ -225,16 +232,40 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         rows = [self.train_dataset[next(self._replacement_prompts)] for _ in range(num_prompts)]
         return [row for row in rows for _ in range(self.num_generations)]
 
+    def _score_batch(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """Return TRL's scored batch of ``inputs`` (one generation round), logging how much of it the vLLM
+        importance-sampling correction masked or clipped."""
+        batch = super()._generate_and_score_completions(inputs)
+        if self.use_vllm and self.args.vllm_importance_sampling_correction:
+            reach = correction_reach(
+                batch["old_per_token_logps"],
+                batch["sampling_per_token_logps"],
+                batch["completion_mask"] * batch.get("tool_mask", 1),
+                self.args.vllm_importance_sampling_mode,
+                self.args.vllm_importance_sampling_clip_min,
+                self.args.vllm_importance_sampling_clip_max,
+            )
+            counts = torch.tensor(
+                [reach.sequences, reach.all_sequences, reach.tokens, reach.all_tokens],
+                device=self.accelerator.device,
+                dtype=torch.float64,
+            )
+            sequences, all_sequences, tokens, all_tokens = self.accelerator.gather(counts).view(-1, 4).sum(0)
+            metrics = self._metrics["train" if self.model.training else "eval"]
+            metrics[f"{IS_REACH}/seq_frac"].append((sequences / all_sequences.clamp(min=1)).item())
+            metrics[f"{IS_REACH}/token_frac"].append((tokens / all_tokens.clamp(min=1)).item())
+        return batch
+
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         if not self.model.training or not self.args.dynamic_sampling:
-            return super()._generate_and_score_completions(inputs)
+            return self._score_batch(inputs)
         group_size = self.num_generations
         wanted = len(inputs) // group_size
         kept: list[tuple[dict[str, Any], list[int]]] = []  # (scored batch, its informative groups)
         dropped: list[tuple[dict[str, Any], list[int]]] = []
         per_draw: list[int] = []  # informative groups found in each generation round
         while True:
-            batch = super()._generate_and_score_completions(inputs)
+            batch = self._score_batch(inputs)
             keep = informative_groups(
                 self._local_rewards(len(inputs)), group_size, self.args.dynamic_sampling_epsilon
             )

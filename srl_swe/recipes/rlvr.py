@@ -19,9 +19,18 @@ then RLVR from the SRL model. Here RLVR trains in the SWE environment itself; re
 4. **filter** — dynamic sampling drops all-0 and all-1 groups and refills (unchanged from SRL);
 5. **GRPO update** — as SRL: group-relative advantages, clipped loss, no KL (``beta=0``).
 
+**Infrastructure errors leave the group.** An episode that ended in an env or grading error
+(:attr:`TokenEpisode.env_error`: a reset, a step or the grading raised, e.g. the grading container could not
+start) has no outcome, and scoring it 0.0 would teach the policy that its actions failed and shift its
+group's baseline. Its reward functions return None, which TRL 1.16 turns into NaN: the episode is left out of
+its group's mean and std and its advantage is 0. Its ``env_mask`` is all 0 besides, so its tokens leave the
+loss's token count (a token-mean loss would otherwise be diluted by them) and the importance-sampling
+statistics. Dynamic sampling counts only scored members: a group with fewer than two is not kept and is
+refilled like an all-0 group. They are counted per optimizer step, over every process, as ``rlvr/env_errors``.
+
 Logged per step besides TRL's: ``rlvr/resolved_rate``, ``rlvr/episode_length`` (actions),
-``rlvr/format_error_rate`` (per action), ``rlvr/submit_rate``, ``rlvr/context_full_rate``,
-``rlvr/env_error_rate``, ``rlvr/timeouts`` (actions that hit the step timeout, per episode) and, in seconds
+``rlvr/format_error_rate`` (per action), ``rlvr/submit_rate``, ``rlvr/context_full_rate``, ``rlvr/timeouts``
+(actions that hit the step timeout, per episode), ``rlvr/env_errors`` (episodes, per step) and, in seconds
 per optimizer step, ``time/env_s`` (resets, actions, grading), ``time/generation_s`` (sampling turns) and
 ``time/update_s`` (the rest: weight sync, log-probabilities, forward, backward and optimizer step).
 """
@@ -29,13 +38,16 @@ per optimizer step, ``time/env_s`` (resets, actions, grading), ``time/generation
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from datasets import Dataset
 from transformers import TrainerCallback
+from trl import GRPOTrainer
 
 from agents.prompts import build_prompt
 from envs.expert import Expert
@@ -54,6 +66,11 @@ from srl_swe.recipes.rollouts import (
     run_pooled_episodes,
 )
 from srl_swe.recipes.srl import PromptBatchGRPOConfig
+
+logger = logging.getLogger(__name__)
+
+GRADE_NETWORKS = ("none", "bridge")
+"""Networks an RLVR grading container may have (docker's names)."""
 
 
 @dataclass
@@ -118,6 +135,16 @@ class RLVRConfig(PromptBatchGRPOConfig):
             "files / is graded as SWE-bench does (ours; see SWEEnvConfig.test_infra_changes)."
         },
     )
+    grade_network: str = field(
+        default="none",
+        metadata={
+            "help": "Network of the grading containers: none (loopback only) or bridge (on, as SWE-bench "
+            "grades; needed where an eval script downloads at test time, e.g. reinstalls the package). none "
+            "by default (ours): the graded code is written by a policy under optimisation, thousands of "
+            "times. Evaluation keeps SWE-bench's bridge.",
+            "choices": GRADE_NETWORKS,
+        },
+    )
     expert_shaping: float = field(
         default=0.0,
         metadata={
@@ -133,6 +160,10 @@ class RLVRConfig(PromptBatchGRPOConfig):
         for name in ("max_episode_steps", "max_observation_tokens", "max_live_envs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.grade_network not in GRADE_NETWORKS:
+            raise ValueError(
+                f"grade_network must be one of {', '.join(GRADE_NETWORKS)}, not {self.grade_network!r}"
+            )
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
         if self.expert_shaping < 0:
@@ -168,6 +199,17 @@ PRESETS: dict[str, dict[str, Any]] = {
         "seed": 0,
     },
 }
+
+
+def rlvr_env_config(config: RLVRConfig) -> SWEEnvConfig:
+    """Return the settings of the rollout envs: step and grading limits, the grading network and what a
+    patch that changes test infrastructure gets."""
+    return SWEEnvConfig(
+        step_timeout_s=config.step_timeout_s,
+        grade_timeout_s=config.grade_timeout_s,
+        grade_network_mode=config.grade_network,
+        test_infra_changes=config.test_infra_changes,
+    )
 
 
 def prompt_key(prompt: Any) -> str:
@@ -206,15 +248,24 @@ def missing_experts(instances: Sequence[TaskInstance], experts: Mapping[str, Exp
     )
 
 
-def outcome_reward(completions: list, resolved: list[bool], **kwargs: Any) -> list[float]:
-    """Return the RLVR outcome per episode: 1.0 when its graded patch resolved the instance, else 0.0."""
-    return [1.0 if done else 0.0 for done in resolved]
+def outcome_reward(
+    completions: list, resolved: list[bool], env_error: list[bool], **kwargs: Any
+) -> list[float | None]:
+    """Return the RLVR outcome per episode: 1.0 when its graded patch resolved the instance, else 0.0; None
+    (no outcome) after an env or grading error."""
+    return [
+        None if failed else 1.0 if done else 0.0 for done, failed in zip(resolved, env_error, strict=True)
+    ]
 
 
-def expert_similarity(completions: list, expert_similarity: list[float], **kwargs: Any) -> list[float]:
+def expert_similarity(
+    completions: list, expert_similarity: list[float], env_error: list[bool], **kwargs: Any
+) -> list[float | None]:
     """Return per episode the mean per-step SRL similarity to the expert's action at that step (weighted by
-    ``expert_shaping`` in the total reward)."""
-    return [float(value) for value in expert_similarity]
+    ``expert_shaping`` in the total reward); None after an env or grading error."""
+    return [
+        None if failed else float(value) for value, failed in zip(expert_similarity, env_error, strict=True)
+    ]
 
 
 def episode_metrics(episodes: Sequence[TokenEpisode]) -> dict[str, float]:
@@ -228,30 +279,63 @@ def episode_metrics(episodes: Sequence[TokenEpisode]) -> dict[str, float]:
         "rlvr/submit_rate": sum(e.exit_status == "submitted" for e in episodes) / count,
         "rlvr/context_full_rate": sum(e.exit_status == "context_full" for e in episodes) / count,
         "rlvr/timeouts": sum(e.timeouts for e in episodes) / count,
-        "rlvr/env_error_rate": sum(e.exit_status.startswith("error") for e in episodes) / count,
     }
 
 
-class StepTimer(TrainerCallback):
-    """Logs, per optimizer step, the seconds spent in envs, in generation and (the rest) in the update."""
+def rollout_fields(episodes: Sequence[TokenEpisode], eos_token_id: int) -> dict[str, list]:
+    """Return what TRL's ``rollout_func`` hands back for the episodes: the token fields, ``env_mask`` and the
+    reward inputs. An episode that ended in an env error keeps its tokens with ``env_mask`` all 0 (out of
+    the loss); one masked EOS stands for a completion never sampled (an env error at reset, a prompt that
+    fills the context), as TRL needs one token."""
+    fields: dict[str, list] = {name: [] for name in ("prompt_ids", "completion_ids", "logprobs", "env_mask")}
+    for e in episodes:
+        sampled = bool(e.completion_ids)
+        completion = e.completion_ids if sampled else [eos_token_id]
+        fields["prompt_ids"].append(e.prompt_ids)
+        fields["completion_ids"].append(completion)
+        fields["logprobs"].append(e.logprobs if sampled else [0.0])
+        fields["env_mask"].append(e.env_mask if sampled and not e.env_error else [0] * len(completion))
+    return fields | {
+        "resolved": [e.resolved for e in episodes],
+        "env_error": [e.env_error for e in episodes],
+        "expert_similarity": [e.expert_similarity for e in episodes],
+    }
+
+
+class UnscoredAreEnvErrors(logging.Filter):
+    """Drops TRL's warning that dumps a completion no reward function scored: in RLVR those are exactly the
+    episodes an env error ended, which :meth:`RLVRTrainer.rollout` names in one line each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return False for TRL's unscored-completion warning, True for every other record."""
+        return "All reward functions returned None" not in record.getMessage()
+
+
+class StepTotals(TrainerCallback):
+    """Logs, per optimizer step, the seconds spent in envs, in generation and (the rest) in the update, and
+    the episodes that ended in an env error (summed over every process)."""
 
     def __init__(self, trainer: RLVRTrainer) -> None:
         self.trainer = trainer
         self._started = 0.0
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        """Start timing the step."""
+        """Start timing and counting the step."""
         self._started = time.monotonic()
         self.trainer.rollout_times = RolloutTimes()
+        self.trainer.step_env_errors = 0
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        """Record the step's times with the metrics logged next."""
+        """Record the step's times and env errors with the metrics logged next."""
         spent = self.trainer.rollout_times
         total = time.monotonic() - self._started
         metrics = self.trainer._metrics["train"]
         metrics["time/env_s"].append(spent.env_s)
         metrics["time/generation_s"].append(spent.generation_s)
         metrics["time/update_s"].append(max(0.0, total - spent.env_s - spent.generation_s))
+        accelerator = self.trainer.accelerator
+        errors = torch.tensor([self.trainer.step_env_errors], device=accelerator.device)
+        metrics["rlvr/env_errors"].append(float(accelerator.gather(errors).sum()))
 
 
 class RLVRTrainer(DynamicSamplingGRPOTrainer):
@@ -291,11 +375,7 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
             rollout_func=self.rollout,
             **kwargs,
         )
-        env_config = SWEEnvConfig(
-            step_timeout_s=args.step_timeout_s,
-            grade_timeout_s=args.grade_timeout_s,
-            test_infra_changes=args.test_infra_changes,
-        )
+        env_config = rlvr_env_config(args)
         remote = args.executor == "ray" and env_factory is None
         self.cluster = None
         if remote:  # the envs are actors on the cluster's nodes; each node reaps and gets its images itself
@@ -310,7 +390,11 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
         self.generate_turns = generate or self._vllm_turns
         self.chat = ChatTokens(self.processing_class)
         self.rollout_times = RolloutTimes()
-        self.add_callback(StepTimer(self))
+        self.step_env_errors = 0  # episodes of the current optimizer step that ended in an env error, here
+        self.add_callback(StepTotals(self))
+        trl_logger = logging.getLogger(GRPOTrainer.__module__)
+        if not any(isinstance(f, UnscoredAreEnvErrors) for f in trl_logger.filters):
+            trl_logger.addFilter(UnscoredAreEnvErrors())
 
     def close_envs(self) -> None:
         """Close every env of the rollout pool (their containers are removed) and a Ray connection opened
@@ -338,14 +422,11 @@ class RLVRTrainer(DynamicSamplingGRPOTrainer):
         mode = "train" if self.model.training else "eval"
         for name, value in episode_metrics(episodes).items():
             self._metrics[mode][name].append(value)
-        return {
-            "prompt_ids": [e.prompt_ids for e in episodes],
-            "completion_ids": [e.completion_ids for e in episodes],
-            "logprobs": [e.logprobs for e in episodes],
-            "env_mask": [e.env_mask for e in episodes],
-            "resolved": [e.resolved for e in episodes],
-            "expert_similarity": [e.expert_similarity for e in episodes],
-        }
+        for e in episodes:
+            if e.env_error:
+                self.step_env_errors += 1
+                logger.warning("%s: left out of its group after an %s", e.instance_id, e.exit_status[:500])
+        return rollout_fields(episodes, self.processing_class.eos_token_id)
 
     def _instance_of(self, prompt: Any) -> TaskInstance:
         try:

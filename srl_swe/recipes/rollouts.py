@@ -18,11 +18,16 @@ and the policy-gradient ratio would be off-policy. The episode ends on ``submit`
 the env's :class:`envs.wrappers.StepLimit` grades the patch (autosubmission); or when the next turn would no
 longer fit ``max_model_len`` (context exhausted), where the patch is graded as well (``truncated``).
 
+An env that raises — at reset, at a step, or while grading (e.g. the grading container could not start) —
+ends that episode alone with ``exit_status`` "error: ..." and reward NaN: the infrastructure failed, not the
+policy, so the episode has no outcome (:attr:`TokenEpisode.env_error`; RLVR leaves it out of its group).
+
 Generation is injected (:data:`Generate`): TRL's colocated vLLM in training, a scripted policy in tests.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +72,7 @@ class TokenEpisode:
     logprobs: list[float] = field(default_factory=list)
     env_mask: list[int] = field(default_factory=list)
     reward: float = 0.0
+    """The graded outcome; NaN after an env error (no outcome)."""
     resolved: bool = False
     steps: int = 0
     format_errors: int = 0
@@ -80,6 +86,11 @@ class TokenEpisode:
     similarities: list[float] = field(default_factory=list)
     """Per step, the SRL similarity to the expert's action at that step (0 past the expert's last step);
     empty when the env is not expert-aware."""
+
+    @property
+    def env_error(self) -> bool:
+        """Return whether the episode ended in an env or grading error (its outcome is unknown)."""
+        return self.exit_status.startswith("error")
 
     @property
     def expert_similarity(self) -> float:
@@ -119,12 +130,20 @@ class ChatTokens:
     def observation_ids(self, content: str, last_id: int | None) -> list[int]:
         """Return the tokens that follow a completion whose last token is ``last_id``: the end of its turn
         (less the stop token the policy already wrote), the user turn holding ``content`` and the generation
-        prompt."""
+        prompt.
+
+        ``content`` is tokenized as plain text: a repository's output that spells a chat marker (a file
+        holding ``<|im_end|>``) stays text and cannot close the turn; only the template's own markers around
+        it are special tokens."""
         text = self._between
         if last_id in self.special_ids:
             written = self.tokenizer.decode([last_id])
             text = text.removeprefix(written)
-        return self.tokenizer(text + content + self._after, add_special_tokens=False)["input_ids"]
+        return self._ids(text) + self._ids(content, plain=True) + self._ids(self._after)
+
+    def _ids(self, text: str, plain: bool = False) -> list[int]:
+        """Return the token ids of ``text``; ``plain``: special-token spellings are split into text tokens."""
+        return self.tokenizer(text, add_special_tokens=False, split_special_tokens=plain)["input_ids"]
 
 
 def run_token_episodes(
@@ -140,13 +159,16 @@ def run_token_episodes(
     times = times if times is not None else RolloutTimes()
     with ThreadPoolExecutor(max_workers=max(1, len(envs)), thread_name_prefix="rollout") as pool:
         started = time.monotonic()
-        problems = list(pool.map(lambda env: env.reset()[0], envs))
+        problems = list(pool.map(_reset, envs))
         times.env_s += time.monotonic() - started
-        episodes = [
-            TokenEpisode(env.unwrapped.instance.instance_id, chat.prompt_ids(build_prompt(problem, [])))
-            for env, problem in zip(envs, problems, strict=True)
-        ]
-        active = list(range(len(envs)))
+        episodes = []
+        for env, problem in zip(envs, problems, strict=True):
+            instance = env.unwrapped.instance
+            text = problem if isinstance(problem, str) else instance.problem_statement
+            episodes.append(TokenEpisode(instance.instance_id, chat.prompt_ids(build_prompt(text, []))))
+            if not isinstance(problem, str):
+                _fail(episodes[-1], problem)
+        active = [i for i, episode in enumerate(episodes) if not episode.env_error]
         while active:
             started = time.monotonic()
             full = [i for i in active if not _fits(episodes[i], limits)]
@@ -190,6 +212,20 @@ def run_pooled_episodes(
     return episodes
 
 
+def _reset(env: gym.Env) -> str | Exception:
+    """Reset ``env``; return the problem statement it shows, or the exception that broke the reset."""
+    try:
+        return env.reset()[0]
+    except Exception as error:  # a broken sandbox ends this episode, not the batch
+        return error
+
+
+def _fail(episode: TokenEpisode, error: Exception) -> None:
+    """End ``episode`` on an env or grading error: no outcome (reward NaN)."""
+    episode.exit_status = f"error: {type(error).__name__}: {error}"
+    episode.reward = math.nan
+
+
 def _fits(episode: TokenEpisode, limits: EpisodeLimits) -> bool:
     context = len(episode.prompt_ids) + len(episode.completion_ids)
     return context + limits.max_turn_tokens <= limits.max_model_len
@@ -200,7 +236,7 @@ def _grade_now(env: gym.Env, episode: TokenEpisode) -> None:
     try:
         reward, info = env.unwrapped.submit_current_patch()
     except Exception as error:  # a broken sandbox ends this episode, not the batch
-        episode.exit_status = f"error: {type(error).__name__}: {error}"
+        _fail(episode, error)
         return
     _finish(episode, reward, info, "context_full")
 
@@ -219,8 +255,8 @@ def _take_turn(
     failed = isinstance(parsed, FormatError)
     try:
         observation, reward, terminated, truncated, info = env.step("" if failed else parsed.action)
-    except Exception as error:
-        episode.exit_status = f"error: {type(error).__name__}: {error}"
+    except Exception as error:  # the env or its grading broke: no outcome
+        _fail(episode, error)
         return True
     episode.steps += 1
     episode.format_errors += failed

@@ -63,6 +63,18 @@ class PromptBatchGRPOConfig(DynamicSamplingGRPOConfig):
     logging_steps: float = field(
         default=1, metadata={"help": "Log every step: steps are few and expensive (ours)."}
     )
+    vllm_importance_sampling_mode: str = field(
+        default="token_truncate",
+        metadata={
+            "help": "How TRL corrects for the gap between vLLM's and the trainer's log-probabilities (ours; "
+            "TRL's default is sequence_mask). token_truncate clips each token's ratio at "
+            "vllm_importance_sampling_clip_max (3) and drops nothing. A sequence ratio is the product of "
+            "every token's: over the thousands of policy tokens of an RLVR episode (and the up to 1024 of an "
+            "SRL completion) a tiny per-token gap from kernels or precision compounds past ln 3, and "
+            "sequence_mask then drops the whole episode from the loss. Logged per step: "
+            "sampling/is_clipped/seq_frac and /token_frac."
+        },
+    )
 
     def __post_init__(self):
         derive = self.prompts_per_step is not None

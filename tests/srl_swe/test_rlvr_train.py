@@ -1,5 +1,6 @@
 """`python -m srl_swe.train --recipe rlvr|srl-rlvr`: real steps on the demo set (containers, colocated vLLM,
-the tiny model) to the results table, no container left behind, srl-rlvr from the last SRL run, resume."""
+the tiny model) to the results table, no container left behind, srl-rlvr from the last SRL run, resume; the
+importance-sampling correction drops no real episode when vLLM and the trainer agree."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import load_instances
+from srl_swe.recipes.importance_sampling import correction_reach
 from srl_swe.train import main
 from tests.containers import containers_of
 from tests.srl_swe.results_table import table_steps
@@ -57,12 +60,15 @@ def logged(run: Path, step: int) -> dict:
 def test_rlvr_demo_command_trains_two_steps_in_containers(tmp_path: Path) -> None:
     stdout, _ = train(tmp_path, RLVR_COMMAND)
     assert table_steps(stdout) == [1, 2]
-    assert "rlvr/resolved_rate" in stdout and "time/env_s" in stdout
+    assert "rlvr/resolved_rate" in stdout and "time/env_s" in stdout and "is_clipped/seq_frac" in stdout
     out = tmp_path / "runs" / "train" / "rlvr-demo"
     entry = logged(out, 2)
     for metric in ("rlvr/resolved_rate", "rlvr/episode_length", "rlvr/format_error_rate", "rlvr/submit_rate",
-                   "rlvr/timeouts", "time/env_s", "time/generation_s", "time/update_s"):  # fmt: skip
+                   "rlvr/timeouts", "time/env_s", "time/generation_s", "time/update_s",
+                   "sampling/is_clipped/token_frac"):  # fmt: skip
         assert metric in entry, metric
+    assert entry["sampling/is_clipped/seq_frac"] == 0.0  # vLLM and the trainer agree: nothing clipped
+    assert entry["rlvr/env_errors"] == 0.0
     assert 1 <= entry["rlvr/episode_length"] <= 3  # the preset's step limit
     assert "rewards/expert_similarity/mean" not in entry  # shaping is off by default
     assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
@@ -93,3 +99,49 @@ def test_srl_rlvr_without_an_srl_model_is_one_line(
     assert main(["--recipe", "srl-rlvr", "--task", "demo", "--preset", "cpu-demo"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--init-from" in err[0] and "runs/train/srl-demo" in err[0], err
+
+
+@pytest.mark.docker
+@pytest.mark.vllm
+@pytest.mark.train
+def test_importance_sampling_drops_no_episode_when_sampler_and_trainer_agree(
+    tiny_model_dir: str, tmp_path: Path
+) -> None:
+    from srl_swe.recipes.rlvr import RLVRConfig, RLVRTrainer
+
+    instance = load_instances("demo", instance_ids=["srl-demo__semverkit-8"])[0]
+    config = RLVRConfig(
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        bf16=False,
+        report_to=[],
+        prompts_per_step=1,
+        num_generations=2,
+        per_device_train_batch_size=2,
+        max_completion_length=128,
+        max_episode_steps=6,
+        max_episode_tokens=2048,
+        max_observation_tokens=256,
+        max_live_envs=2,
+        step_timeout_s=20.0,
+        grade_timeout_s=120.0,
+        dynamic_sampling=False,
+        seed=0,
+    )
+    trainer = RLVRTrainer(tiny_model_dir, config, [instance])
+    try:
+        trainer.model.train()
+        batch = trainer._generate_and_score_completions([dict(trainer.train_dataset[0]) for _ in range(2)])
+    finally:
+        trainer.close_envs()
+    loss_mask = batch["completion_mask"] * batch["tool_mask"]
+    metrics = trainer._metrics["train"]
+    assert batch["completion_mask"].sum(dim=1).min() >= 200  # episodes of a few hundred tokens
+    assert metrics["sampling/is_clipped/seq_frac"] == [0.0] and metrics["sampling/is_clipped/token_frac"] == [
+        0.0
+    ]
+    ratio = batch["importance_sampling_ratio"][loss_mask.bool()]
+    assert ratio.min() > 0  # every policy token keeps its weight
+    # nor would TRL's default (a sequence ratio, masked above 3) have dropped these episodes
+    old, sampled = batch["old_per_token_logps"], batch["sampling_per_token_logps"]
+    assert correction_reach(old, sampled, loss_mask, "sequence_mask", None, 3.0).sequences == 0
