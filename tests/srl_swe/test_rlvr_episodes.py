@@ -124,7 +124,7 @@ def test_an_rlvr_episode_that_writes_a_conftest_hook_gets_reward_zero_and_record
     assert config.test_infra_changes == "reject"
     assert episode.exit_status == "submitted" and episode.steps == 2
     assert episode.reward == 0.0 and not episode.resolved
-    assert outcome_reward([episode.completion_ids], [episode.resolved]) == [0.0]
+    assert outcome_reward([episode.completion_ids], [episode.resolved], [False]) == [0.0]
     assert "conftest.py" in episode.rejected and "test infrastructure" in episode.rejected
 
 
