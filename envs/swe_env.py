@@ -514,16 +514,12 @@ class SWEEnv(gym.Env[str, str]):
         """Applies `undo` (envs.world) to the container; returns (what still differs, or None; the new
         baseline time)."""
         sandbox, baseline = self._sandbox, self._baseline
-        archives = []
-        for path in undo.restore:
-            try:
-                archives.append(
-                    (posixpath.dirname(path), restore_archive(path, sandbox.image_archive(path), baseline))
-                )
-            except FileNotFoundError:
-                return f"{path} changed and is not in the image, so it cannot be restored", ""
-        for folder, data in archives:
-            sandbox.put_archive(folder, data)
+        try:
+            images = [(path, sandbox.image_archive(path)) for path in undo.restore]
+        except FileNotFoundError as missing:
+            return f"{missing}: a changed path that the image does not hold cannot be restored", ""
+        if images:
+            sandbox.put_archive("/", restore_archive(images, baseline))
         if undo.reinstall:
             self._install_tools()
         finished = sandbox.run(
@@ -589,7 +585,7 @@ _PROBE_TIMEOUT_S = 1.0
 _CLIP_MARKER = "\n[... {} characters of output truncated ...]\n"
 _ADMIN_TIMEOUT_S = 60.0
 """Limit of the env's own commands at a reset (listing, restoring, checking the container's files)."""
-_EMPTY_STATE = f"find {STATE_DIR} -mindepth 1 -delete 2>/dev/null"
+_EMPTY_STATE = f'state=({STATE_DIR}/*); (( ${{#state[@]}} )) && rm -rf -- "${{state[@]}}"'
 """Forgets the editor's undo history and the last patch, keeping the state folder (part of the baseline)."""
 _TOOLS_ROOT = posixpath.dirname(INSTALL_DIR)
 

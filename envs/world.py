@@ -109,16 +109,22 @@ class Plan:
     """How to bring the container back to its baseline."""
 
     remove: list[str] = field(default_factory=list)
+    """Entries the baseline lacks (top-most only)."""
     restore: list[str] = field(default_factory=list)
+    """Entries read back from the image, whole folders included (top-most only)."""
     fix: list[str] = field(default_factory=list)
+    """Folders given back their baseline mtime (deepest first)."""
+    status: list[str] = field(default_factory=list)
+    """Folders and engine files given back their baseline owner and mode."""
     engine: list[str] = field(default_factory=list)
+    """Engine files rewritten from the baseline's copy."""
     reinstall: bool = False
     problem: str | None = None
 
     @property
     def empty(self) -> bool:
         """Returns whether nothing needs undoing."""
-        return not (self.remove or self.restore or self.fix or self.engine or self.reinstall)
+        return not (self.remove or self.restore or self.fix or self.status or self.engine or self.reinstall)
 
 
 def baseline_command(state_dir: str) -> str:
@@ -136,7 +142,7 @@ def baseline_command(state_dir: str) -> str:
             f'for f in {engine}; do [ -f "$f" ] && printf "file %s %s\\0" "$f" "$(base64 -w0 < "$f")"; done',
             f"find {' '.join(SCAN_ROOTS)} -xdev -printf '{_ENTRY_FORMAT}' 2>/dev/null",
             'printf "scan %s\\0" "$?"',
-            'printf "time %s\\0" "$(date +%s.%N)"',
+            time_command(),
         ]
     )
 
@@ -175,18 +181,21 @@ def scan_command(since: str, keep: tuple[str, ...]) -> str:
     listing = (
         f"mapfile -d '' found < <(find {' '.join(SCAN_ROOTS)} -xdev -newerct {shlex.quote('@' + since)} "
         f"-printf '{_ENTRY_FORMAT}' 2>/dev/null; printf 'scan %s\\0' \"$?\")\n"
-        "shopt -s dotglob nullglob\n"
         'for ((i = 0; i < ${#found[@]}; i++)); do r=${found[i]}; printf "%s\\0" "$r"; '
         '[[ $r == "e d "* ]] || continue; d=${r#e d * * * * * }; '
         'for c in "${d%/}"/*; do printf "c %s\\0" "$c"; done; done'
     )
-    ipc = "ipcrm --all >/dev/null 2>&1; find /dev/mqueue -mindepth 1 -delete 2>/dev/null"
+    ipc = (  # builtins unless there is something to remove
+        "shopt -s dotglob nullglob; for f in /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg; do "
+        'mapfile -t ipc < "$f" 2>/dev/null; (( ${#ipc[@]} > 1 )) && { ipcrm --all >/dev/null 2>&1; break; }; '
+        'done; queues=(/dev/mqueue/*); (( ${#queues[@]} )) && rm -f -- "${queues[@]}"'
+    )
     return "\n".join([kill, ipc, listing])
 
 
 def time_command() -> str:
     """Returns the bash line printing the container's clock as the next baseline time (a `time` record)."""
-    return 'printf "time %s\\0" "$(date +%s.%N)"'
+    return 't=${EPOCHREALTIME/,/.}; printf "time %s\\0" "${t:-$(date +%s.%N)}"'
 
 
 def parse_scan(output: str) -> Scan:
@@ -227,8 +236,12 @@ def plan(
             remove.add(path)
         elif path in ENGINE_FILES:
             result.engine.append(path)
+            result.status.append(path)
         elif entry.kind == "d" and base.kind == "d":
-            fix.add(path)
+            if entry.differs(base, times=False):
+                result.status.append(path)
+            if entry.differs(base) is not None:
+                fix.add(path)  # else only its ctime moved (an overlay copy-up of something below)
         elif project(path):
             result.reinstall = True
         else:
@@ -250,29 +263,35 @@ def plan(
     parents = {posixpath.dirname(path) for path in result.restore + result.remove}
     if result.reinstall:
         owned = [path for path in baseline.entries if project(path)]
-        fix.update(path for path in owned if baseline.entries[path].kind == "d")
+        folders = [path for path in owned if baseline.entries[path].kind == "d"]
+        fix.update(folders)
+        result.status.extend(folders)
         parents.update(posixpath.dirname(path) for path in owned)
     fix.update(path for path in parents if path in baseline.entries and not ignored(path))
     result.fix = sorted(fix, key=lambda path: path.count("/"), reverse=True)
     return result
 
 
-def restore_archive(path: str, data: bytes, baseline: Baseline) -> bytes:
-    """Returns the image's archive of `path` with each member's owner and mode set to the baseline's (the
-    workdir may have been handed to another user); members are named from the base name of `path`."""
-    folder = posixpath.dirname(path)
+def restore_archive(images: list[tuple[str, bytes]], baseline: Baseline) -> bytes:
+    """Returns one archive, to unpack at `/`, of the image's archives of the given paths (members named from
+    each path's base name, as the engine gives them), each member's owner and mode set to the baseline's
+    (the workdir may have been handed to another user)."""
     out = io.BytesIO()
-    with (
-        tarfile.open(fileobj=io.BytesIO(data)) as source,
-        tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as target,
-    ):
-        for member in source:
-            base = baseline.entries.get(posixpath.normpath(posixpath.join(folder, member.name)))
-            if base is not None:
-                member.uid, member.gid, member.mode = int(base.uid), int(base.gid), int(base.mode, 8)
-                member.uname = member.gname = ""
-            content = source.extractfile(member) if member.isfile() else None
-            target.addfile(member, content)
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as target:
+        for path, data in images:
+            folder = posixpath.dirname(path)
+            with tarfile.open(fileobj=io.BytesIO(data)) as source:
+                for member in source:
+                    absolute = posixpath.normpath(posixpath.join(folder, member.name))
+                    base = baseline.entries.get(absolute)
+                    if base is not None:
+                        member.uid, member.gid, member.mode = int(base.uid), int(base.gid), int(base.mode, 8)
+                        member.uname = member.gname = ""
+                    content = source.extractfile(member) if member.isfile() else None
+                    member.name = absolute.lstrip("/")
+                    if member.islnk():  # a hard link names another member of the same archive
+                        member.linkname = posixpath.join(folder, member.linkname).lstrip("/")
+                    target.addfile(member, content)
     return out.getvalue()
 
 
@@ -287,10 +306,14 @@ def finish_command(result: Plan, baseline: Baseline, state_dir: str) -> str:
         data = _base64_text(baseline.engine_files.get(path, b""))
         lines.append(f"printf %s {data} | base64 -d > {shlex.quote(path)}")
     lines.append(f"mkdir -p {shlex.quote(state_dir)}")
-    for path in [*result.engine, *result.fix]:
+    for path in result.status:
         base, quoted = baseline.entries[path], shlex.quote(path)
         lines.append(f"chown -h {base.uid}:{base.gid} {quoted}; chmod {base.mode} {quoted}")
-        lines.append(f"touch -h -m -d @{base.mtime} {quoted}")
+    by_time: dict[str, list[str]] = {}
+    for path in [*result.engine, *result.fix]:
+        by_time.setdefault(baseline.entries[path].mtime, []).append(shlex.quote(path))
+    for mtime, quoted in by_time.items():
+        lines.append(f"touch -h -m -d @{mtime} {' '.join(quoted)}")
     shown = [*result.engine, *result.fix]
     if shown:
         lines.append(f"find {' '.join(map(shlex.quote, shown))} -maxdepth 0 -printf '{_ENTRY_FORMAT}'")

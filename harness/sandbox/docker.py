@@ -67,6 +67,9 @@ ADMIN_SHELL = ("bash", "--noprofile", "--norc", "-c")
 """Shell for commands that must not run the container's profile or rc files (which an episode may have
 written): `run(..., shell=ADMIN_SHELL)`."""
 
+IMAGE_CACHE_BYTES = 16 << 20
+"""Most bytes of image archives (`image_archive`) a sandbox keeps for later calls."""
+
 _EXIT_CODE_WAIT_S = 5.0
 _MAX_SYMLINK_HOPS = 8
 _quota_support: dict[str, bool] = {}
@@ -83,6 +86,7 @@ class DockerSandbox:
         self._client = client or connect_engine()
         require_image(self._client, self.config.image)
         self._reference: Container | None = None
+        self._image_files: dict[str, bytes] = {}
         self._container: Container | None = self._start_container()
         track(self)
 
@@ -212,9 +216,12 @@ class DockerSandbox:
     def image_archive(self, path: str) -> bytes:
         """Returns a tar archive of `path` (a file, a link or a whole folder) as the container's image holds
         it, members named from its base name. Read from a reference container of the same image that is
-        created on first use, never started, and removed by close(). Raises FileNotFoundError when the image
-        has no `path`, SandboxError when the engine cannot give it."""
+        created on first use, never started, and removed by close(); as that image cannot change, answers
+        are kept (up to IMAGE_CACHE_BYTES in all). Raises FileNotFoundError when the image has no `path`,
+        SandboxError when the engine cannot give it."""
         self._open_container()
+        if path in self._image_files:
+            return self._image_files[path]
         if self._reference is None:
             try:
                 self._reference = self._client.containers.create(
@@ -229,13 +236,16 @@ class DockerSandbox:
                 ) from None
         try:
             chunks, _ = self._reference.get_archive(path)
-            return b"".join(chunks)
+            data = b"".join(chunks)
         except docker.errors.NotFound:
             raise FileNotFoundError(f"no {path} in image {self.config.image}") from None
         except docker.errors.APIError as error:
             raise SandboxError(
                 f"could not read {path} from {self.config.image}: {error.explanation}"
             ) from None
+        if sum(map(len, self._image_files.values())) + len(data) <= IMAGE_CACHE_BYTES:
+            self._image_files[path] = data
+        return data
 
     def put_archive(self, folder: str, data: bytes) -> None:
         """Unpacks the tar archive `data` into `folder` of the container (an existing path that an archive

@@ -68,7 +68,8 @@ def engine_changes(env: SWEEnv) -> dict[str, str]:
     kept = {}
     for kind, path in env.sandbox.changes():
         in_work_tree = path == "/testbed" or path.startswith("/testbed/")
-        if in_work_tree and not path.startswith(("/testbed/.git/", spared)) or path == "/testbed/.git/index":
+        restored_by_git = in_work_tree and not path.startswith(("/testbed/.git/", spared))
+        if restored_by_git or path == "/testbed/.git/index":
             continue
         kept[path] = kind
     return kept
@@ -109,7 +110,7 @@ def test_the_warm_world_stays_fresh_over_many_episodes(make_env: Callable[..., S
     look = "ls -A /root /tmp; git config --global --list; stat -c %Y /tmp /root"
     first = run(env, look)
     for episode in range(3):
-        run(env, f"echo {episode} > /tmp/t{episode} && echo {episode} >> ~/.profile && touch /root/r{episode}")
+        run(env, f"echo {episode} > /tmp/t{episode}; echo {episode} >> ~/.profile; touch /root/r{episode}")
         _, info = env.reset()
         assert info["fresh"] is False, info["fresh_reason"]
         assert run(env, look) == first
