@@ -5,11 +5,19 @@ step(action) -> the action's output from a persistent bash (see envs.shell); `su
 grades the patch in a fresh sandbox with the harness: reward 1.0 when resolved, else 0.0 (the RLVR outcome).
 Every other step has reward 0.0. Step limits and the SRL signal are wrappers (envs.wrappers).
 
-A warm reset (the default once a container runs) keeps the container: it kills what the last episode left
-running, restores the repository (`git reset --hard <base>`, `git clean -fdx` sparing the untracked and
-ignored files the image shipped with, e.g. built extensions or egg-info), forgets the editor's undo
-history, reinstalls the tools and starts a new shell. `reset(options={"fresh": True})` starts a new
-container; so does a warm reset that fails (e.g. the disk was filled).
+A warm reset (the default once a container runs) keeps the container and gives the next episode the world a
+fresh container would: it kills every process the last episode left (marked or not), empties SysV IPC,
+restores the repository's work tree (`git read-tree --reset -u <base>`, `git clean -fdx` sparing the
+untracked and ignored files the image shipped with, e.g. built extensions or egg-info), forgets the
+editor's undo history, and undoes everything else the episode wrote anywhere in the container (envs.world):
+/root, /tmp, shell start files, site-packages, global git configuration, /dev/shm, /etc/hosts, the
+repository's .git and the shipped untracked files included. It lists what changed since the baseline taken
+at the fresh start, removes what the baseline lacks, reads back from the image what changed or went missing,
+and checks the result against the baseline; then it starts a new shell (variables and start files are the
+fresh ones). `reset(options={"fresh": True})` starts a new container; so does a warm reset that cannot give
+the world back cheaply and exactly (a file no image holds, more than `envs.world.MAX_RESTORES` paths to read
+back, a restarted container, a broken repository, a sandbox other than DockerSandbox), `info["fresh_reason"]`
+saying why.
 
 step() never raises for what an action does: actions that cannot be run are refused with an observation;
 a shell that exits or hangs and a container that stops or fills with processes are recovered within the
@@ -532,9 +540,9 @@ class SWEEnv(gym.Env[str, str]):
         return problem or (None if since else "the container's clock could not be read"), since
 
     def _git_restore_command(self) -> str:
-        """Returns the bash lines that put the work tree and index at the base commit, remove untracked
-        files but those the image shipped, and print `git STATUS`; the repository's own configuration
-        cannot run hooks or an fsmonitor here."""
+        """Returns the bash lines that put the work tree and index at the base commit (a lock a killed git
+        left is removed), remove untracked files but those the image shipped, and print `git STATUS`; the
+        repository's own configuration cannot run hooks or an fsmonitor here."""
         spare = " ".join(f"-e {shlex.quote('/' + _glob_escape(path))}" for path in self._spared_paths)
         git = (
             "GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=/nonexistent "
@@ -542,7 +550,8 @@ class SWEEnv(gym.Env[str, str]):
         )
         base = shlex.quote(self.instance.base_commit)
         return (
-            f"(cd {shlex.quote(self.config.repo_root)} && {git} read-tree --reset -u {base} && "
+            f"(cd {shlex.quote(self.config.repo_root)} && rm -f .git/index.lock && "
+            f"{git} read-tree --reset -u {base} && "
             f'{git} clean -q -f -d -x {spare}); printf "git %s\\0" "$?"'
         )
 
