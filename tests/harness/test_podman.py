@@ -1,4 +1,5 @@
-"""DockerSandbox on podman's docker-compatible API: commands, timeouts, files, limits and a real grading.
+"""DockerSandbox on podman's docker-compatible API: commands, timeouts, files, limits, a real grading and an
+env's warm reset.
 
 A private podman API service is started for the session on a socket under the test's temporary folder.
 Images go into podman's store once: the base image is moved from the Docker engine when that has it
@@ -22,6 +23,7 @@ import docker.errors
 import pytest
 import requests
 
+from envs.swe_env import SWEEnv, SWEEnvConfig
 from harness import load_instances
 from harness.grading import grade
 from harness.images import ensure_base_image, ensure_images
@@ -261,3 +263,23 @@ def test_gold_patch_of_a_demo_instance_resolves_on_podman(podman_url, podman_cli
         sandbox_factory=lambda config: DockerSandbox(config, client=podman_client),
     )
     assert result.patch_applied and result.resolved, Path(result.log_path).read_text()[-3000:]
+
+
+def test_a_warm_reset_on_podman_leaves_no_leak_or_goes_fresh_and_says_why(podman_url, podman_client) -> None:
+    instance = load_instances("demo")[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKER_HOST", podman_url)
+        env = SWEEnv(
+            instance,
+            config=SWEEnvConfig(step_timeout_s=20.0, pull_images=False),
+            sandbox_factory=lambda config: DockerSandbox(config, client=podman_client),
+        )
+        try:
+            env.reset()
+            env.step("echo leak >> ~/.bashrc && echo leak > /tmp/leak && echo leak >> /etc/bash.bashrc")
+            _, info = env.reset()
+            assert info["fresh"] is False or info["fresh_reason"], info
+            look = "cat /tmp/leak; grep -c leak ~/.bashrc /etc/bash.bashrc"
+            assert env.step(look)[0].count(":0\n") == 2 and "No such file" in env.step(look)[0]
+        finally:
+            env.close()
