@@ -498,8 +498,6 @@ class SWEEnv(gym.Env[str, str]):
                 )
                 scanned = replace(scanned, output=scanned.output + restored.output)
             scan = parse_scan(scanned.output)
-            if scan.restarted:
-                return "the container was restarted (its processes are not the baseline's)"
             if scan.status != 0 or scan.time is None:
                 return f"the container's changes could not be listed (exit status {scanned.exit_code})"
             if "git 0\0" not in scanned.output:
@@ -512,7 +510,7 @@ class SWEEnv(gym.Env[str, str]):
                 problem, since = self._undo(undo)
                 if problem is not None:
                     return problem
-            baseline.since = since
+            baseline.since, baseline.processes = since, scan.processes
             self._shell = self._start_shell()
         except Exception as error:  # whatever broke the container, a fresh one is the recovery
             return f"the warm reset failed: {type(error).__name__}: {error}"

@@ -102,6 +102,7 @@ class Scan:
     status: int | None
     time: str | None
     restarted: bool
+    processes: tuple[str, ...]
 
 
 @dataclass
@@ -165,13 +166,21 @@ def parse_baseline(output: str) -> Baseline:
 
 def scan_command(since: str, keep: tuple[str, ...]) -> str:
     """Returns the bash lines (run as root, no profile) that kill every process but the baseline's `keep`
-    (PID:STARTTIME; a container whose pid 1 is not among them was restarted: a `restarted` record, exit
-    status 3), empty SysV IPC and message queues, and print every entry changed since `since` with the
-    children of changed folders (records `parse_scan` reads)."""
+    (PID:STARTTIME), empty SysV IPC and message queues, and print every entry changed since `since` with
+    the children of changed folders, then the processes kept (records `parse_scan` reads).
+
+    A container whose pid 1 is not in `keep` was restarted by the engine (a `restarted` record): every
+    process it had then ended, and the processes kept are pid 1 and, when the baseline had an init with
+    the main process under it, pid 1's first child."""
+    with_main = "1" if len(keep) > 1 else ""
     kill = (
         f"keep={shlex.quote(' ' + ' '.join(keep) + ' ')}; "
-        'read -r s1 < /proc/1/stat; s1=(${s1##*) }); [[ $keep == *" 1:${s1[19]} "* ]] || '
-        "{ printf 'restarted\\0'; exit 3; }; "
+        'read -r s1 < /proc/1/stat; s1=(${s1##*) }); if [[ $keep != *" 1:${s1[19]} "* ]]; then '
+        "printf 'restarted\\0'; keep=\" 1:${s1[19]} \"; main=; "
+        f"[[ -n '{with_main}' ]] && for d in /proc/[0-9]*; do p=${{d#/proc/}}; "
+        'read -r st < "$d/stat" || continue; st=(${st##*) }); '
+        "[[ ${st[1]} == 1 ]] && { [[ -z $main ]] || (( p < main )); } && { main=$p; started=${st[19]}; }; "
+        'done; [[ -n $main ]] && keep+="$main:$started "; fi; '
         "for _ in 1 2 3 4 5; do left=; for d in /proc/[0-9]*; do p=${d#/proc/}; "
         '[[ $p == "$$" ]] && continue; read -r st < "$d/stat" || continue; st=(${st##*) }); '
         '[[ ${st[0]} == [ZX] || $keep == *" $p:${st[19]} "* ]] && continue; '
@@ -181,7 +190,7 @@ def scan_command(since: str, keep: tuple[str, ...]) -> str:
     listing = (
         f"mapfile -d '' found < <(find {' '.join(SCAN_ROOTS)} -xdev -newerct {shlex.quote('@' + since)} "
         f"-printf '{_ENTRY_FORMAT}' 2>/dev/null; printf 'scan %s\\0' \"$?\")\n"
-        'for ((i = 0; i < ${#found[@]}; i++)); do r=${found[i]}; printf "%s\\0" "$r"; '
+        'for ((i = 0; i < ${#found[@]}; i += 2)); do r=${found[i]}; printf "%s\\0" "$r" "${found[i + 1]}"; '
         '[[ $r == "e d "* ]] || continue; d=${r#e d * * * * * }; '
         'for c in "${d%/}"/*; do printf "c %s\\0" "$c"; done; done'
     )
@@ -190,7 +199,8 @@ def scan_command(since: str, keep: tuple[str, ...]) -> str:
         'mapfile -t ipc < "$f" 2>/dev/null; (( ${#ipc[@]} > 1 )) && { ipcrm --all >/dev/null 2>&1; break; }; '
         'done; queues=(/dev/mqueue/*); (( ${#queues[@]} )) && rm -f -- "${queues[@]}"'
     )
-    return "\n".join([kill, ipc, listing])
+    kept = 'for k in $keep; do printf "process %s\\0" "$k"; done'
+    return "\n".join([kill, ipc, listing, kept])
 
 
 def time_command() -> str:
@@ -208,12 +218,14 @@ def parse_scan(output: str) -> Scan:
             child = record[2:]
             children.setdefault(posixpath.dirname(child), set()).add(child)
     status = _value(records, "scan")
+    processes = tuple(record[8:] for record in records if record.startswith("process "))
     return Scan(
         changed,
         children,
         None if status is None else int(status),
         _value(records, "time"),
         "restarted" in records,
+        processes,
     )
 
 
@@ -230,8 +242,9 @@ def plan(
     remove, restore, fix = set(), set(), set()
     for path, entry in scan.changed.items():
         base = baseline.entries.get(path)
-        if ignored(path) or (project(path) and base is not None and not entry.differs(base, times=False)):
-            continue  # a project folder's contents changed: what is in it says whether to reinstall
+        same_but_times = base is not None and not entry.differs(base, times=False)
+        if ignored(path) or (same_but_times and (project(path) or (scan.restarted and _remade(path)))):
+            continue  # a project folder's contents say whether to reinstall; a restart remade mounts
         if base is None:
             remove.add(path)
         elif path in ENGINE_FILES:
@@ -268,7 +281,7 @@ def plan(
         result.status.extend(folders)
         parents.update(posixpath.dirname(path) for path in owned)
     fix.update(path for path in parents if path in baseline.entries and not ignored(path))
-    result.fix = sorted(fix, key=lambda path: path.count("/"), reverse=True)
+    result.fix = sorted(fix, key=lambda path: (-path.count("/"), path))
     return result
 
 
@@ -301,24 +314,30 @@ def finish_command(result: Plan, baseline: Baseline, state_dir: str) -> str:
     for `check` and the new baseline time."""
     lines = []
     if result.remove:
-        lines.append("rm -rf -- " + " ".join(map(shlex.quote, result.remove)))
+        lines.append("rm -rf -- " + " ".join(map(shlex.quote, result.remove)) + " 2>/dev/null")
     for path in result.engine:
         data = _base64_text(baseline.engine_files.get(path, b""))
-        lines.append(f"printf %s {data} | base64 -d > {shlex.quote(path)}")
+        lines.append(f"printf %s {data} | base64 -d > {shlex.quote(path)} 2>/dev/null")
     lines.append(f"mkdir -p {shlex.quote(state_dir)}")
     for path in result.status:
         base, quoted = baseline.entries[path], shlex.quote(path)
-        lines.append(f"chown -h {base.uid}:{base.gid} {quoted}; chmod {base.mode} {quoted}")
+        lines.append(
+            f"chown -h {base.uid}:{base.gid} {quoted} 2>/dev/null; chmod {base.mode} {quoted} 2>/dev/null"
+        )
     by_time: dict[str, list[str]] = {}
     for path in [*result.engine, *result.fix]:
         by_time.setdefault(baseline.entries[path].mtime, []).append(shlex.quote(path))
     for mtime, quoted in by_time.items():
-        lines.append(f"touch -h -m -d @{mtime} {' '.join(quoted)}")
+        lines.append(f"touch -h -m -d @{mtime} {' '.join(quoted)} 2>/dev/null")
     shown = [*result.engine, *result.fix]
     if shown:
-        lines.append(f"find {' '.join(map(shlex.quote, shown))} -maxdepth 0 -printf '{_ENTRY_FORMAT}'")
+        lines.append(
+            f"find {' '.join(map(shlex.quote, shown))} -maxdepth 0 -printf '{_ENTRY_FORMAT}' 2>/dev/null"
+        )
     if result.restore:
-        lines.append(f"find {' '.join(map(shlex.quote, result.restore))} -printf '{_ENTRY_FORMAT}'")
+        lines.append(
+            f"find {' '.join(map(shlex.quote, result.restore))} -printf '{_ENTRY_FORMAT}' 2>/dev/null"
+        )
     for path in result.remove:
         quoted = shlex.quote(path)
         lines.append(f'{{ [ -e {quoted} ] || [ -L {quoted} ]; }} && printf "left %s\\0" {quoted}')
@@ -375,6 +394,12 @@ def _value(records: list[str], tag: str) -> str | None:
     lines = [record.rsplit("\n", 1)[-1] for record in records]  # an error message may precede a record
     values = [line[len(tag) + 1 :] for line in lines if line.startswith(tag + " ")]
     return values[-1] if values else None
+
+
+def _remade(path: str) -> bool:
+    """Returns whether the engine makes `path` anew each time it starts the container: /dev and what is in
+    it, the /proc and /sys mount points, the engine's files."""
+    return path in ("/proc", "/sys", "/dev", *ENGINE_FILES) or path.startswith("/dev/")
 
 
 def _topmost(paths: set[str]) -> list[str]:

@@ -136,3 +136,19 @@ def test_too_many_paths_to_read_back_from_the_image_make_the_reset_fresh(
     run(env, "for f in /usr/share/doc/*/copyright; do echo x >> $f; done")
     _, info = env.reset()
     assert info["fresh"] is True and "read back from the image" in info["fresh_reason"]
+
+
+def test_a_container_the_engine_restarted_resets_warm_with_its_new_processes(
+    make_env: Callable[..., SWEEnv],
+) -> None:
+    env = make_env(background="keep")
+    env.reset()
+    look = "ls -A /tmp /dev/shm; pgrep -c -f 'sleep 555'"
+    before = run(env, look)
+    run(env, "echo x > /tmp/before-restart")
+    env.sandbox.restart()  # what the shell does when a fork bomb holds every pid
+    run(env, "echo x > /dev/shm/after-restart; (env -i /bin/sleep 555 > /dev/null 2>&1 &)")
+    for _ in range(2):
+        _, info = env.reset()
+        assert info["fresh"] is False, info["fresh_reason"]
+        assert run(env, look) == before

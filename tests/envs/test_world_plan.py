@@ -54,7 +54,7 @@ def scan(changed: dict[str, Entry], children: dict[str, set[str]] | None = None)
     """Returns a scan of `changed`; changed folders hold their baseline children unless `children` says."""
     found = {path: BASELINE.children(path) for path, entry in changed.items() if entry.kind == "d"}
     found.update(children or {})
-    return Scan(changed, found, 0, "200.0", False)
+    return Scan(changed, found, 0, "200.0", False, ("1:10", "7:11"))
 
 
 def test_added_paths_are_removed_top_most_only_and_their_folders_get_their_mtime_back() -> None:
