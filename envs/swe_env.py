@@ -470,7 +470,10 @@ class SWEEnv(gym.Env[str, str]):
         only when there are some).
         """
         if not isinstance(self._sandbox, DockerSandbox) or self._baseline is None:
-            return "this sandbox has no baseline to restore (a warm reset needs a DockerSandbox)"
+            return (
+                "no baseline was taken at the container's start (a warm reset needs a DockerSandbox whose "
+                "files can be listed)"
+            )
         sandbox, baseline = self._sandbox, self._baseline
         try:
             if isinstance(self._shell, PersistentShell):
