@@ -265,8 +265,14 @@ def test_gold_patch_of_a_demo_instance_resolves_on_podman(podman_url, podman_cli
     assert result.patch_applied and result.resolved, Path(result.log_path).read_text()[-3000:]
 
 
-def test_a_warm_reset_on_podman_leaves_no_leak_or_goes_fresh_and_says_why(podman_url, podman_client) -> None:
+def test_a_warm_reset_on_podman_gives_back_a_fresh_container_s_world(podman_url, podman_client) -> None:
     instance = load_instances("demo")[0]
+    leaks = (
+        "echo leak >> ~/.bashrc && echo leak > /tmp/leak && echo leak >> /etc/bash.bashrc && "
+        "git config --global user.name leak && echo x > /dev/shm/leak && "
+        "python3 -c \"import site; open(site.getsitepackages()[0] + '/leak.pth', 'w')\""
+    )
+    look = "ls -A /tmp /dev/shm /usr/local/lib/python3*/*-packages; cat ~/.bashrc /etc/bash.bashrc ~/.git*"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DOCKER_HOST", podman_url)
         env = SWEEnv(
@@ -276,10 +282,10 @@ def test_a_warm_reset_on_podman_leaves_no_leak_or_goes_fresh_and_says_why(podman
         )
         try:
             env.reset()
-            env.step("echo leak >> ~/.bashrc && echo leak > /tmp/leak && echo leak >> /etc/bash.bashrc")
+            before = env.step(look)[0]
+            assert env.step(leaks)[4]["exit_code"] == 0
             _, info = env.reset()
-            assert info["fresh"] is False or info["fresh_reason"], info
-            look = "cat /tmp/leak; grep -c leak ~/.bashrc /etc/bash.bashrc"
-            assert env.step(look)[0].count(":0\n") == 2 and "No such file" in env.step(look)[0]
+            assert info["fresh"] is False, info["fresh_reason"]
+            assert env.step(look)[0] == before
         finally:
             env.close()
