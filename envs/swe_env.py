@@ -486,9 +486,8 @@ class SWEEnv(gym.Env[str, str]):
                 "\n".join(
                     [
                         scan_command(baseline.since, baseline.processes),
-                        *([self._git_restore_command()] if as_root else []),
                         _EMPTY_STATE,
-                        time_command(),
+                        *([self._git_restore_command(), time_command()] if as_root else []),
                     ]
                 ),
                 timeout_s=_ADMIN_TIMEOUT_S,
@@ -497,7 +496,9 @@ class SWEEnv(gym.Env[str, str]):
             )
             if not as_root:  # git as the user that owns the repository
                 restored = sandbox.run(
-                    self._git_restore_command(), timeout_s=_ADMIN_TIMEOUT_S, shell=ADMIN_SHELL
+                    f"{self._git_restore_command()}\n{time_command()}",
+                    timeout_s=_ADMIN_TIMEOUT_S,
+                    shell=ADMIN_SHELL,
                 )
                 scanned = replace(scanned, output=scanned.output + restored.output)
             scan = parse_scan(scanned.output)
