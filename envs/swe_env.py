@@ -453,6 +453,8 @@ class SWEEnv(gym.Env[str, str]):
         recorded = self._sandbox.run(
             baseline_command(STATE_DIR), timeout_s=_ADMIN_TIMEOUT_S, user=ROOT_USER, shell=ADMIN_SHELL
         )
+        if recorded.truncated:
+            return None
         try:
             return parse_baseline(recorded.output)
         except ValueError:
@@ -501,6 +503,8 @@ class SWEEnv(gym.Env[str, str]):
                     shell=ADMIN_SHELL,
                 )
                 scanned = replace(scanned, output=scanned.output + restored.output)
+            if scanned.truncated:  # a list with its middle cut out would hide changes
+                return f"the list of the container's changes is over {ADMIN_OUTPUT_BYTES} bytes"
             scan = parse_scan(scanned.output)
             if scan.status != 0 or scan.time is None:
                 return f"the container's changes could not be listed (exit status {scanned.exit_code})"
@@ -538,6 +542,8 @@ class SWEEnv(gym.Env[str, str]):
             user=ROOT_USER,
             shell=ADMIN_SHELL,
         )
+        if finished.truncated:
+            return f"the check of the restore printed over {ADMIN_OUTPUT_BYTES} bytes", ""
         problem, since = check(undo, baseline, finished.output, _owned_by_project)
         return problem or (None if since else "the container's clock could not be read"), since
 
