@@ -24,7 +24,8 @@ LEAKS = " && ".join(
         "echo secret > /root/notes.txt && mkdir -p /root/.cache/pip && echo x > /root/.cache/pip/wheel",
         "echo 'print(1)' > /tmp/reproduce.py && mkdir -p /tmp/a/b",
         "echo 'export LEAK_BASHRC=1' >> ~/.bashrc",
-        "echo 'export LEAK_ETC=1' >> /etc/bash.bashrc",
+        # the edit's mtime set back to the image's: ctime, which the scan reads, cannot be set back
+        "echo 'export LEAK_ETC=1' >> /etc/bash.bashrc && touch -r /etc/debian_version /etc/bash.bashrc",
         "python3 -c \"import site; open(site.getsitepackages()[0] + '/leak.pth', 'w')"
         ".write('import os; os.environ[\\'LEAK_PTH\\'] = \\'1\\'\\n')\"",
         "git config --global alias.st status && git config --global user.name leak",
