@@ -55,6 +55,7 @@ from envs.tools import (
     tool_files,
 )
 from envs.world import (
+    INLINE_ARCHIVE_BYTES,
     Baseline,
     Plan,
     baseline_command,
@@ -532,12 +533,13 @@ class SWEEnv(gym.Env[str, str]):
             images = [(path, sandbox.image_archive(path)) for path in undo.restore]
         except FileNotFoundError as missing:
             return f"{missing}: a changed path that the image does not hold cannot be restored", ""
-        if images:
-            sandbox.put_archive("/", restore_archive(images, baseline))
-        if undo.reinstall:
-            self._install_tools()
+        tools = {path: (content, TOOL_MODE) for path, content in tool_files().items()}
+        archive = restore_archive(images, baseline, tools if undo.reinstall else None)
+        inline = len(archive) <= INLINE_ARCHIVE_BYTES
+        if not inline:
+            sandbox.put_archive("/", archive)
         finished = sandbox.run(
-            finish_command(undo, baseline, STATE_DIR),
+            finish_command(undo, baseline, STATE_DIR, archive if inline else None),
             timeout_s=_ADMIN_TIMEOUT_S,
             user=ROOT_USER,
             shell=ADMIN_SHELL,

@@ -24,6 +24,7 @@ import io
 import posixpath
 import shlex
 import tarfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +34,9 @@ SCAN_ROOTS = ("/", "/dev", "/dev/shm")
 """File systems of a container that an episode can write to (each scanned without crossing into another)."""
 MAX_RESTORES = 64
 """Most paths read back from the image in one reset (each is an engine call); more go fresh."""
+INLINE_ARCHIVE_BYTES = 64 << 10
+"""Largest restore archive sent inside the finishing command (one engine call fewer); a larger one is
+unpacked by the engine first (a command line holds at most 128 KiB)."""
 MAX_CHANGES = 20_000
 """Most changed entries a warm reset undoes; more go fresh (a fresh container is then cheaper)."""
 
@@ -285,10 +289,12 @@ def plan(
     return result
 
 
-def restore_archive(images: list[tuple[str, bytes]], baseline: Baseline) -> bytes:
+def restore_archive(
+    images: list[tuple[str, bytes]], baseline: Baseline, files: dict[str, tuple[bytes, int]] | None = None
+) -> bytes:
     """Returns one archive, to unpack at `/`, of the image's archives of the given paths (members named from
     each path's base name, as the engine gives them), each member's owner and mode set to the baseline's
-    (the workdir may have been handed to another user)."""
+    (the workdir may have been handed to another user), plus `files` (path -> content, mode; root's)."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as target:
         for path, data in images:
@@ -305,14 +311,25 @@ def restore_archive(images: list[tuple[str, bytes]], baseline: Baseline) -> byte
                     if member.islnk():  # a hard link names another member of the same archive
                         member.linkname = posixpath.join(folder, member.linkname).lstrip("/")
                     target.addfile(member, content)
+        for path, (content, mode) in (files or {}).items():
+            member = tarfile.TarInfo(path.lstrip("/"))
+            member.size, member.mode, member.mtime = len(content), mode, int(time.time())
+            target.addfile(member, io.BytesIO(content))
     return out.getvalue()
 
 
-def finish_command(result: Plan, baseline: Baseline, state_dir: str) -> str:
-    """Returns the bash lines (root, no profile; after the restored archives are in place) that remove what
-    the baseline lacks, rewrite engine files, give folders back their status, then print what is there
-    for `check` and the new baseline time."""
+def finish_command(result: Plan, baseline: Baseline, state_dir: str, archive: bytes | None = None) -> str:
+    """Returns the bash lines (root, no profile) that put `archive` (`restore_archive`'s, when given; else it
+    was unpacked before) in place of the paths to restore, remove what the baseline lacks, rewrite engine
+    files, give folders back their status, then print what is there for `check` and the new baseline time.
+    """
     lines = []
+    if archive is not None:
+        lines.append("rm -rf -- " + " ".join(map(shlex.quote, result.restore)) + " 2>/dev/null")
+        lines.append(
+            f"printf %s {_base64_text(archive)} | base64 -d | tar -x -p --same-owner --numeric-owner "
+            "--xattrs --xattrs-include='*' -C / 2>/dev/null"
+        )
     if result.remove:
         lines.append("rm -rf -- " + " ".join(map(shlex.quote, result.remove)) + " 2>/dev/null")
     for path in result.engine:

@@ -153,3 +153,18 @@ def test_a_container_the_engine_restarted_resets_warm_with_its_new_processes(
         _, info = env.reset()
         assert info["fresh"] is False, info["fresh_reason"]
         assert run(env, look) == before
+
+
+def test_the_tools_and_an_image_file_too_big_to_inline_are_given_back(
+    make_env: Callable[..., SWEEnv],
+) -> None:
+    env = make_env()
+    env.reset()
+    big = "/usr/lib/python3.11/subprocess.py"  # over envs.world.INLINE_ARCHIVE_BYTES: unpacked by the engine
+    look = f"sha256sum {big} /opt/srl_swe_tools/bin/*; stat -c %a%U /opt/srl_swe_tools"
+    before = run(env, look)
+    run(env, f"echo x >> {big}; echo 'echo fake' > /opt/srl_swe_tools/bin/submit")
+    run(env, "rm /opt/srl_swe_tools/bin/str_replace_editor; chmod 700 /opt/srl_swe_tools")
+    _, info = env.reset()
+    assert info["fresh"] is False, info["fresh_reason"]
+    assert run(env, look) == before
