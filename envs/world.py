@@ -8,8 +8,9 @@ and main process), empties SysV IPC and POSIX message queues, and lists every en
 since the last baseline time (ctime, which no process without CAP_SYS_TIME can set back) with the present
 children of each changed folder. `plan` turns that into the undoing: entries the baseline lacks are removed,
 changed or missing ones are read back from the image (`DockerSandbox.image_archive`, owners and modes set
-to the baseline's), engine files rewritten, folders given back their mode, owner and mtime; `finish_command`
-applies it, prints what it left for `check` to compare with the baseline, and the new baseline time.
+to the baseline's, in one archive that `tar` unpacks inside the finishing command when it is small), engine
+files rewritten, folders given back their mode, owner and mtime; `finish_command` applies it, prints what it
+left for `check` to compare with the baseline, and the new baseline time.
 
 Paths the caller restores itself (the repository's work tree, restored by git) are left out through the
 `ignored` predicate; the project's own files (the tools) through `project`: they are reinstalled rather
