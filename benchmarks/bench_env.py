@@ -1,6 +1,8 @@
 """Benchmark of SWEEnv on the real engine, every number from the same run.
 
-- reset: warm (same container, repository restored) against fresh (new container);
+- reset: warm (same container: repository restored, the world outside it checked against the fresh
+  container's and given back) after an episode that wrote nothing outside the repository and after one that
+  wrote the seven leaks of issue 19, against fresh (new container);
 - per-step cost of the action `true`: the persistent shell, one bash per action (`exec` shell), and a raw
   `docker exec CID true` round-trip through the docker CLI, the baseline the issue names;
 - steps/s of `true` with 1, 2 and 4 envs in parallel (gymnasium's AsyncVectorEnv, shared memory off).
@@ -37,16 +39,44 @@ def median_seconds(action: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def reset_times(instance, repeats: int) -> tuple[float, float]:
-    """Returns the median (warm, fresh) reset seconds."""
+EDIT_ONLY = "echo '# edit' >> README.md && str_replace_editor view /testbed/README.md > /dev/null"
+"""An episode that changes only the repository (and the editor's state)."""
+LEAKY = (
+    f"{EDIT_ONLY} && echo s > /root/notes && echo 'print(1)' > /tmp/reproduce.py && "
+    "echo 'export A=1' >> ~/.bashrc && echo 'export B=1' >> /etc/bash.bashrc && "
+    "python3 -c \"import site; open(site.getsitepackages()[0] + '/x.pth', 'w').write('')\" && "
+    "git config --global user.name leak"
+)
+"""An episode that also writes the leaks of issue 19 outside the repository."""
+
+
+def median_reset_seconds(env: SWEEnv, episode: str | None, repeats: int) -> float:
+    """Returns the median seconds of `repeats` resets of `env`, each after running `episode` (untimed);
+    episode None: fresh resets. Raises when a warm reset went fresh (it would measure the wrong thing)."""
+    times = []
+    for _ in range(repeats):
+        if episode is not None:
+            env.step(episode)
+        started = time.perf_counter()
+        _, info = env.reset(options={"fresh": episode is None})
+        times.append(time.perf_counter() - started)
+        if episode is not None and info["fresh"]:
+            raise RuntimeError(f"the warm reset went fresh: {info['fresh_reason']}")
+    return statistics.median(times)
+
+
+def reset_times(instance, repeats: int) -> dict[str, float]:
+    """Returns the median reset seconds: warm after an edit-only episode, warm after a leaky one, fresh."""
     env = SWEEnv(instance)
     try:
         env.reset()
-        warm = median_seconds(env.reset, repeats)
-        fresh = median_seconds(lambda: env.reset(options={"fresh": True}), repeats)
+        return {
+            "warm, repository edits only": median_reset_seconds(env, EDIT_ONLY, repeats),
+            "warm, the seven leaks undone": median_reset_seconds(env, LEAKY, repeats),
+            "fresh (new container)": median_reset_seconds(env, None, repeats),
+        }
     finally:
         env.close()
-    return warm, fresh
 
 
 def step_times(instance, repeats: int) -> dict[str, float]:
@@ -101,12 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     ensure_images([instance])
     console = Console()
 
-    warm, fresh = reset_times(instance, args.resets)
+    resets = reset_times(instance, args.resets)
+    fresh = resets["fresh (new container)"]
     table = Table(title=f"reset ({args.resets} each, median)")
     for column in ("kind", "seconds", "vs fresh"):
         table.add_column(column, justify="right")
-    table.add_row("warm (same container)", f"{warm:.3f}", f"{fresh / warm:.1f}x faster")
-    table.add_row("fresh (new container)", f"{fresh:.3f}", "1.0x")
+    for name, seconds in resets.items():
+        ratio = "1.0x" if seconds == fresh else f"{fresh / seconds:.1f}x faster"
+        table.add_row(name, f"{seconds:.3f}", ratio)
     console.print(table)
 
     per_step = step_times(instance, args.steps)

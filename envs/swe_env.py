@@ -6,11 +6,19 @@ grades the patch in a fresh sandbox with the harness: reward 1.0 when resolved, 
 a patch that changes test infrastructure is not resolved by default (`SWEEnvConfig.test_infra_changes`).
 Every other step has reward 0.0. Step limits and the SRL signal are wrappers (envs.wrappers).
 
-A warm reset (the default once a container runs) keeps the container: it kills what the last episode left
-running, restores the repository (`git reset --hard <base>`, `git clean -fdx` sparing the untracked and
-ignored files the image shipped with, e.g. built extensions or egg-info), forgets the editor's undo
-history, reinstalls the tools and starts a new shell. `reset(options={"fresh": True})` starts a new
-container; so does a warm reset that fails (e.g. the disk was filled).
+A warm reset (the default once a container runs) keeps the container and gives the next episode the world a
+fresh container would: it kills every process the last episode left (marked or not), empties SysV IPC,
+restores the repository's work tree (`git read-tree --reset -u <base>`, `git clean -fdx` sparing the
+untracked and ignored files the image shipped with, e.g. built extensions or egg-info), forgets the
+editor's undo history, and undoes everything else the episode wrote anywhere in the container (envs.world):
+/root, /tmp, shell start files, site-packages, global git configuration, /dev/shm, /etc/hosts, the
+repository's .git and the shipped untracked files included. It lists what changed since the baseline taken
+at the fresh start, removes what the baseline lacks, reads back from the image what changed or went missing,
+and checks the result against the baseline; then it starts a new shell (variables and start files are the
+fresh ones). `reset(options={"fresh": True})` starts a new container; so does a warm reset that cannot give
+the world back cheaply and exactly (a file no image holds, more than `envs.world.MAX_RESTORES` paths to read
+back, a restarted container, a broken repository, a sandbox other than DockerSandbox), `info["fresh_reason"]`
+saying why.
 
 step() never raises for what an action does: actions that cannot be run are refused with an observation;
 a shell that exits or hangs and a container that stops or fills with processes are recovered within the
@@ -22,7 +30,7 @@ removed at once.
 
 from __future__ import annotations
 
-import hashlib
+import posixpath
 import shlex
 import time
 from collections.abc import Callable
@@ -40,12 +48,26 @@ from envs.spaces import ShellText
 from envs.tools import (
     INSTALL_DIR,
     PATCH_FILE,
-    RESET_STATE_COMMAND,
+    STATE_DIR,
     SUBMIT_MARKER,
     TOOL_MODE,
     parse_submission,
     tool_env,
     tool_files,
+)
+from envs.world import (
+    INLINE_ARCHIVE_BYTES,
+    Baseline,
+    Plan,
+    baseline_command,
+    check,
+    finish_command,
+    parse_baseline,
+    parse_scan,
+    plan,
+    restore_archive,
+    scan_command,
+    time_command,
 )
 from harness import TaskInstance, load_instances
 from harness.grading import GradeResult, GradingConfig, grade
@@ -53,7 +75,7 @@ from harness.image_names import load_image_map
 from harness.images import ensure_images
 from harness.preparation import prepare_sandbox
 from harness.sandbox import DockerSandbox, Sandbox, SandboxConfig, SandboxError
-from harness.sandbox.base import MARKER_VAR
+from harness.sandbox.docker import ADMIN_SHELL, ROOT_USER
 from harness.test_infra import TEST_INFRA_POLICIES, TestInfraPolicy, graded_under_policy
 
 INVALID_ACTION_EXIT_CODE = 2
@@ -234,6 +256,7 @@ class SWEEnv(gym.Env[str, str]):
         self._sandbox: Sandbox | None = None
         self._shell: Shell | None = None
         self._spared_paths: list[str] = []
+        self._baseline: Baseline | None = None
         self._episode_over = True
         self._last_render = ""
         self._disk_checked = 0.0
@@ -244,6 +267,8 @@ class SWEEnv(gym.Env[str, str]):
         """Restores the repository at the base commit; returns (problem statement, info).
 
         options: {"fresh": True} starts a new container instead of reusing the running one.
+        info: instance_id, reset_s, fresh (a new container was started) and fresh_reason (why: asked for, no
+        container yet, or what a warm reset could not give back; None after a warm reset).
         """
         super().reset(seed=seed)
         options = dict(options or {})
@@ -251,15 +276,21 @@ class SWEEnv(gym.Env[str, str]):
         if options:
             raise ValueError(f"unknown reset option(s): {', '.join(sorted(options))} (known: fresh)")
         started = time.monotonic()
-        warm = not fresh and self._sandbox is not None and self._warm_reset()
-        if not warm:
+        if fresh:
+            why_fresh = "asked for (options fresh)"
+        elif self._sandbox is None:
+            why_fresh = "no container yet"
+        else:
+            why_fresh = self._warm_reset()
+        if why_fresh is not None:
             self._fresh_reset()
         self._episode_over = False
         observation = _clip(self.instance.problem_statement, self.config.max_observation_chars)
         self._last_render = observation
         info = {
             "instance_id": self.instance.instance_id,
-            "fresh": not warm,
+            "fresh": why_fresh is not None,
+            "fresh_reason": why_fresh,
             "reset_s": time.monotonic() - started,
         }
         return observation, info
@@ -422,7 +453,8 @@ class SWEEnv(gym.Env[str, str]):
         return observation
 
     def _fresh_reset(self) -> None:
-        """Replaces the container by a new one from the instance's image and prepares it."""
+        """Replaces the container by a new one from the instance's image, prepares it and records its
+        baseline (what warm resets give back)."""
         self.close()
         # builds a missing demo image, pulls another when allowed; names how to get what is still missing
         ensure_images([self.instance], pull=self.config.pull_images)
@@ -442,43 +474,145 @@ class SWEEnv(gym.Env[str, str]):
         )
         self._spared_paths = [path for path in listing.output.split("\0") if path]
         self._install_tools()
+        # anything else that prepares the container's files goes above: the baseline is taken last
+        self._baseline = self._record_baseline()
         self._shell = self._start_shell()
 
-    def _warm_reset(self) -> bool:
-        """Restores the repository in the running container; returns False when that failed.
+    def _record_baseline(self) -> Baseline | None:
+        """Returns the prepared container's baseline, or None when it cannot be taken (warm resets then go
+        fresh, saying why)."""
+        if not isinstance(self._sandbox, DockerSandbox):
+            return None
+        recorded = self._sandbox.run(
+            baseline_command(STATE_DIR), timeout_s=_ADMIN_TIMEOUT_S, user=ROOT_USER, shell=ADMIN_SHELL
+        )
+        if recorded.truncated:
+            return None
+        try:
+            return parse_baseline(recorded.output)
+        except ValueError:
+            return None
+
+    def _warm_reset(self) -> str | None:
+        """Gives the running container back the world of a fresh one; returns None, or why it could not
+        (the caller then starts a fresh container).
 
         A last no-op through the shell first applies its background policy, so that a container full of
         runaway processes is restarted (or found dead) in about a second instead of failing the restore.
+        Then, in one command: every process the episode left is killed, the entries changed since the
+        baseline are listed (envs.world), the repository is restored by git and the tools' state emptied.
+        Changes outside the repository are undone and checked against the baseline (more engine calls,
+        only when there are some).
         """
+        if not isinstance(self._sandbox, DockerSandbox) or self._baseline is None:
+            return (
+                "no baseline was taken at the container's start (a warm reset needs a DockerSandbox whose "
+                "files can be listed)"
+            )
+        sandbox, baseline = self._sandbox, self._baseline
         try:
             if isinstance(self._shell, PersistentShell):
                 self._shell.run(NO_OP, _PROBE_TIMEOUT_S)
             if self._shell is not None:
                 self._shell.close()
                 self._shell = None
-            restored = self._sandbox.run(
-                self._restore_command(), timeout_s=max(self.config.step_timeout_s, 60)
+            as_root = sandbox.config.user is None
+            scanned = sandbox.run(
+                "\n".join(
+                    [
+                        scan_command(baseline.since, baseline.processes),
+                        _EMPTY_STATE,
+                        *([self._git_restore_command(), time_command()] if as_root else []),
+                    ]
+                ),
+                timeout_s=_ADMIN_TIMEOUT_S,
+                user=ROOT_USER,
+                shell=ADMIN_SHELL,
             )
-            if restored.exit_code != 0:
-                return False
-            if _TOOLS_CHANGED in restored.output:
-                self._install_tools()
+            if not as_root:  # git as the user that owns the repository
+                restored = sandbox.run(
+                    f"{self._git_restore_command()}\n{time_command()}",
+                    timeout_s=_ADMIN_TIMEOUT_S,
+                    shell=ADMIN_SHELL,
+                )
+                scanned = replace(scanned, output=scanned.output + restored.output)
+            if scanned.truncated:  # a list with its middle cut out would hide changes
+                return f"the list of the container's changes is over {ADMIN_OUTPUT_BYTES} bytes"
+            scan = parse_scan(scanned.output)
+            if scan.status != 0 or scan.time is None:
+                return f"the container's changes could not be listed (exit status {scanned.exit_code})"
+            if "git 0\0" not in scanned.output:
+                return "git could not restore the repository"
+            undo = plan(baseline, scan, self._restored_by_reset, _owned_by_project)
+            if undo.problem is not None:
+                return undo.problem
+            since = scan.time
+            if not undo.empty:
+                problem, since = self._undo(undo)
+                if problem is not None:
+                    return problem
+            baseline.since, baseline.processes = since, scan.processes
             self._shell = self._start_shell()
-        except Exception:  # whatever broke the container, a fresh one is the recovery
-            return False
-        return True
+        except Exception as error:  # whatever broke the container, a fresh one is the recovery
+            return f"the warm reset failed: {type(error).__name__}: {error}"
+        return None
 
-    def _restore_command(self) -> str:
+    def _undo(self, undo: Plan) -> tuple[str | None, str]:
+        """Applies `undo` (envs.world) to the container; returns (what still differs, or None; the new
+        baseline time)."""
+        sandbox, baseline = self._sandbox, self._baseline
+        try:
+            images = [(path, sandbox.image_archive(path)) for path in undo.restore]
+        except FileNotFoundError as missing:
+            return f"{missing}: a changed path that the image does not hold cannot be restored", ""
+        tools = {path: (content, TOOL_MODE) for path, content in tool_files().items()}
+        archive = restore_archive(images, baseline, tools if undo.reinstall else None)
+        inline = len(archive) <= INLINE_ARCHIVE_BYTES
+        if not inline:
+            sandbox.put_archive("/", archive)
+        finished = sandbox.run(
+            finish_command(undo, baseline, STATE_DIR, archive if inline else None),
+            timeout_s=_ADMIN_TIMEOUT_S,
+            user=ROOT_USER,
+            shell=ADMIN_SHELL,
+        )
+        if finished.truncated:
+            return f"the check of the restore printed over {ADMIN_OUTPUT_BYTES} bytes", ""
+        problem, since = check(undo, baseline, finished.output, _owned_by_project)
+        return problem or (None if since else "the container's clock could not be read"), since
+
+    def _git_restore_command(self) -> str:
+        """Returns the bash lines that put the work tree and index at the base commit (a lock a killed git
+        left is removed), remove untracked files but those the image shipped, and print `git STATUS`; the
+        repository's own configuration cannot run hooks or an fsmonitor here."""
         spare = " ".join(f"-e {shlex.quote('/' + _glob_escape(path))}" for path in self._spared_paths)
-        return "\n".join(
-            [
-                _KILL_EPISODE_PROCESSES,
-                f"cd {shlex.quote(self.config.repo_root)} || exit 1",
-                f"git reset -q --hard {shlex.quote(self.instance.base_commit)} || exit 1",
-                f"git clean -q -f -d -x {spare} || exit 1",
-                RESET_STATE_COMMAND,
-                f"sha256sum --check --status <<'EOF' || echo {_TOOLS_CHANGED}\n{_tool_checksums()}\nEOF",
-            ]
+        git = (
+            "GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=/nonexistent "
+            "git -c core.fsmonitor=false -c core.hooksPath=/dev/null"
+        )
+        base = shlex.quote(self.instance.base_commit)
+        return (
+            f"(cd {shlex.quote(self.config.repo_root)} && rm -f .git/index.lock && "
+            f"{git} read-tree --reset -u {base} && "
+            f'{git} clean -q -f -d -x {spare}); printf "git %s\\0" "$?"'
+        )
+
+    def _restored_by_reset(self, path: str) -> bool:
+        """Returns whether the reset restores `path` without envs.world: the repository's work tree and index
+        (git) and what the tools keep in their state folder (emptied)."""
+        root = self.config.repo_root.rstrip("/")
+        if path.startswith(STATE_DIR + "/"):
+            return True
+        if path != root and not path.startswith(root + "/"):
+            return False
+        inside = path[len(root) + 1 :]
+        if inside == ".git/index":
+            return True
+        if inside == ".git" or inside.startswith(".git/"):
+            return False
+        return not any(
+            inside == spared.rstrip("/") or inside.startswith(spared.rstrip("/") + "/")
+            for spared in self._spared_paths
         )
 
     def _install_tools(self) -> None:
@@ -498,20 +632,18 @@ class SWEEnv(gym.Env[str, str]):
         )
 
 
-_TOOLS_CHANGED = "__SRL_SWE_TOOLS_CHANGED__"
 _PROBE_TIMEOUT_S = 1.0
 _CLIP_MARKER = "\n[... {} characters of output truncated ...]\n"
-_KILL_EPISODE_PROCESSES = (
-    f'for pid in $(grep -lz "^{MARKER_VAR}=" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do '
-    f'[ "$pid" = "$$" ] || grep -qzx "{MARKER_VAR}=${MARKER_VAR}" /proc/$pid/environ 2>/dev/null '
-    '|| kill -9 "$pid" 2>/dev/null; done'
-)
-"""Kills every process an earlier action started (they carry a marker) except this command's own."""
+_ADMIN_TIMEOUT_S = 60.0
+"""Limit of the env's own commands at a reset (listing, restoring, checking the container's files)."""
+_EMPTY_STATE = f'state=({STATE_DIR}/*); (( ${{#state[@]}} )) && rm -rf -- "${{state[@]}}"'
+"""Forgets the editor's undo history and the last patch, keeping the state folder (part of the baseline)."""
+_TOOLS_ROOT = posixpath.dirname(INSTALL_DIR)
 
 
-def _tool_checksums() -> str:
-    """Returns sha256sum's check lines for the installed tools."""
-    return "\n".join(f"{hashlib.sha256(data).hexdigest()}  {path}" for path, data in tool_files().items())
+def _owned_by_project(path: str) -> bool:
+    """Returns whether `path` is one of the environment's own files (the tools and their state folder)."""
+    return path in (STATE_DIR, _TOOLS_ROOT) or path.startswith(_TOOLS_ROOT + "/")
 
 
 def _load_one(

@@ -20,8 +20,6 @@ STATE_DIR = "/tmp/srl_swe_tools"
 PATCH_FILE = f"{STATE_DIR}/model.patch"
 REPO_ROOT_ENV = "SRL_SWE_REPO_ROOT"
 BASE_COMMIT_ENV = "SRL_SWE_BASE_COMMIT"
-RESET_STATE_COMMAND = f"rm -rf {STATE_DIR}"
-"""Forgets the editor's undo history and the last patch; run it when the repository is reset in place."""
 
 
 def tool_files() -> dict[str, bytes]:

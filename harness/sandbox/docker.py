@@ -63,6 +63,12 @@ KILL_BUDGET_S = 0.8
 """Longest a kill inside the container may take before the engine restarts the container instead."""
 ROOT_USER = "0"
 """Exec user for what only root may do (handing the workdir to `SandboxConfig.user`)."""
+ADMIN_SHELL = ("bash", "--noprofile", "--norc", "-c")
+"""Shell for commands that must not run the container's profile or rc files (which an episode may have
+written): `run(..., shell=ADMIN_SHELL)`."""
+
+IMAGE_CACHE_BYTES = 16 << 20
+"""Most bytes of image archives (`image_archive`) a sandbox keeps for later calls."""
 
 _EXIT_CODE_WAIT_S = 5.0
 _MAX_SYMLINK_HOPS = 8
@@ -79,6 +85,8 @@ class DockerSandbox:
         self.config = config or SandboxConfig()
         self._client = client or connect_engine()
         require_image(self._client, self.config.image)
+        self._reference: Container | None = None
+        self._image_files: dict[str, bytes] = {}
         self._container: Container | None = self._start_container()
         track(self)
 
@@ -92,12 +100,31 @@ class DockerSandbox:
         """Returns the engine client the sandbox talks through (for streams `run` does not offer)."""
         return self._client
 
-    def run(self, command: str, timeout_s: float | None = None, workdir: str | None = None) -> CommandResult:
-        """Runs `command` in the container; returns its result, killed with its children at the timeout."""
+    def run(
+        self,
+        command: str,
+        timeout_s: float | None = None,
+        workdir: str | None = None,
+        *,
+        user: str | None = None,
+        shell: tuple[str, ...] | None = None,
+    ) -> CommandResult:
+        """Runs `command` in the container; returns its result, killed with its children at the timeout.
+
+        `user` and `shell` replace the config's for this command (e.g. ROOT_USER and ADMIN_SHELL for the
+        env's own upkeep, which must not run what an episode wrote into the login shell's start files).
+        """
         container = self._open_container()
         marker = uuid.uuid4().hex
         started = time.monotonic()
-        exec_id, sock = self._start_exec(container, command, workdir or self.config.workdir, marker)
+        exec_id, sock = self._start_exec(
+            container,
+            command,
+            workdir or self.config.workdir,
+            marker,
+            self.config.user if user is None else user,
+            shell or self.config.shell,
+        )
         raw = getattr(sock, "_sock", sock)
         raw.settimeout(None)  # a command may stay silent longer than the client's HTTP timeout
         try:
@@ -176,6 +203,59 @@ class DockerSandbox:
         response = api._get(api._url("/containers/{0}/json", self._container_id), params={"size": 1})
         return int(api._result(response, json=True).get("SizeRw") or 0)
 
+    def changes(self) -> list[tuple[str, str]]:
+        """Returns the engine's changes of the container against its image (what `docker diff` lists), as
+        (kind, path) pairs with kind "A" (added), "C" (changed) or "D" (deleted)."""
+        self._open_container()
+        try:
+            found = self._client.api.diff(self._container_id) or []
+        except docker.errors.APIError as error:
+            raise SandboxError(f"the engine could not list the changes: {error.explanation}") from None
+        return [("CAD"[change["Kind"]], change["Path"]) for change in found]
+
+    def image_archive(self, path: str) -> bytes:
+        """Returns a tar archive of `path` (a file, a link or a whole folder) as the container's image holds
+        it, members named from its base name. Read from a reference container of the same image that is
+        created on first use, never started, and removed by close(); as that image cannot change, answers
+        are kept (up to IMAGE_CACHE_BYTES in all). Raises FileNotFoundError when the image has no `path`,
+        SandboxError when the engine cannot give it."""
+        self._open_container()
+        if path in self._image_files:
+            return self._image_files[path]
+        if self._reference is None:
+            try:
+                self._reference = self._client.containers.create(
+                    self.config.image,
+                    ["true"],
+                    name=f"srl-swe-reference-{uuid.uuid4().hex[:12]}",
+                    labels=sandbox_labels(self.config.labels),
+                )
+            except docker.errors.APIError as error:
+                raise SandboxError(
+                    f"could not create a reference container of {self.config.image}: {error.explanation}"
+                ) from None
+        try:
+            chunks, _ = self._reference.get_archive(path)
+            data = b"".join(chunks)
+        except docker.errors.NotFound:
+            raise FileNotFoundError(f"no {path} in image {self.config.image}") from None
+        except docker.errors.APIError as error:
+            raise SandboxError(
+                f"could not read {path} from {self.config.image}: {error.explanation}"
+            ) from None
+        if sum(map(len, self._image_files.values())) + len(data) <= IMAGE_CACHE_BYTES:
+            self._image_files[path] = data
+        return data
+
+    def put_archive(self, folder: str, data: bytes) -> None:
+        """Unpacks the tar archive `data` into `folder` of the container (an existing path that an archive
+        member names is replaced); returns nothing."""
+        container = self._open_container()
+        try:
+            container.put_archive(folder, data)
+        except docker.errors.APIError as error:
+            raise SandboxError(f"could not unpack an archive into {folder}: {error.explanation}") from None
+
     def write_file(self, path: str, data: str | bytes, mode: int = 0o644) -> None:
         """Writes `data` to `path` in the container, creating missing parents; returns nothing."""
         container = self._open_container()
@@ -210,6 +290,10 @@ class DockerSandbox:
         if container is None:
             return
         untrack(self)
+        reference, self._reference = self._reference, None
+        if reference is not None:
+            with contextlib.suppress(docker.errors.APIError):
+                reference.remove(force=True)
         try:
             container.remove(force=True, v=True)
         except docker.errors.NotFound:
@@ -276,16 +360,18 @@ class DockerSandbox:
     def _absolute(self, path: str) -> str:
         return posixpath.normpath(posixpath.join(self.config.workdir, path))
 
-    def _start_exec(self, container: Container, command: str, workdir: str, marker: str) -> tuple[str, Any]:
+    def _start_exec(
+        self, container: Container, command: str, workdir: str, marker: str, user: str | None, shell: tuple
+    ) -> tuple[str, Any]:
         """Starts `command` through exec; returns the exec id and the socket carrying its output."""
         api = self._client.api
         try:
             exec_id = api.exec_create(
                 container.id,
-                [*command_prefix(self.config), *self.config.shell, command],
+                [*command_prefix(self.config), *shell, command],
                 workdir=workdir,
                 environment={MARKER_VAR: marker},
-                user=self.config.user or "",
+                user=user or "",
             )["Id"]
             return exec_id, api.exec_start(exec_id, socket=True)
         except docker.errors.APIError as error:

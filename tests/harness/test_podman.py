@@ -1,4 +1,5 @@
-"""DockerSandbox on podman's docker-compatible API: commands, timeouts, files, limits and a real grading.
+"""DockerSandbox on podman's docker-compatible API: commands, timeouts, files, limits, a real grading and an
+env's warm reset.
 
 A private podman API service is started for the session on a socket under the test's temporary folder.
 Images go into podman's store once: the base image is moved from the Docker engine when that has it
@@ -22,6 +23,7 @@ import docker.errors
 import pytest
 import requests
 
+from envs.swe_env import SWEEnv, SWEEnvConfig
 from harness import load_instances
 from harness.grading import grade
 from harness.images import ensure_base_image, ensure_images
@@ -261,3 +263,29 @@ def test_gold_patch_of_a_demo_instance_resolves_on_podman(podman_url, podman_cli
         sandbox_factory=lambda config: DockerSandbox(config, client=podman_client),
     )
     assert result.patch_applied and result.resolved, Path(result.log_path).read_text()[-3000:]
+
+
+def test_a_warm_reset_on_podman_gives_back_a_fresh_container_s_world(podman_url, podman_client) -> None:
+    instance = load_instances("demo")[0]
+    leaks = (
+        "echo leak >> ~/.bashrc && echo leak > /tmp/leak && echo leak >> /etc/bash.bashrc && "
+        "git config --global user.name leak && echo x > /dev/shm/leak && "
+        "python3 -c \"import site; open(site.getsitepackages()[0] + '/leak.pth', 'w')\""
+    )
+    look = "ls -A /tmp /dev/shm /usr/local/lib/python3*/*-packages; cat ~/.bashrc /etc/bash.bashrc ~/.git*"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKER_HOST", podman_url)
+        env = SWEEnv(
+            instance,
+            config=SWEEnvConfig(step_timeout_s=20.0, pull_images=False),
+            sandbox_factory=lambda config: DockerSandbox(config, client=podman_client),
+        )
+        try:
+            env.reset()
+            before = env.step(look)[0]
+            assert env.step(leaks)[4]["exit_code"] == 0
+            _, info = env.reset()
+            assert info["fresh"] is False, info["fresh_reason"]
+            assert env.step(look)[0] == before
+        finally:
+            env.close()
