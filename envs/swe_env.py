@@ -252,7 +252,9 @@ class SWEEnv(gym.Env[str, str]):
         """Runs `action`; returns (observation, reward, terminated, truncated, info).
 
         info: exit_code, duration_s, timed_out, output_clipped, error (why an action was refused, else
-        None); with `patch_in_info` the current patch; after a submission also patch, resolved and grade.
+        None), restarted (for a run action: "shell" or "container" when the action ended or broke one, or
+        found it dead and ran in a new one, else None); with `patch_in_info` the current patch; after a
+        submission also patch, resolved and grade.
         """
         if self._episode_over:
             raise ResetNeeded("the episode is over (or never began): call reset() before step()")
@@ -269,6 +271,7 @@ class SWEEnv(gym.Env[str, str]):
         observation = _clip(result.output, self.config.max_observation_chars)
         clipped = result.truncated or len(observation) < len(result.output)
         info = _step_info(result.exit_code, result.duration_s, result.timed_out, clipped, None)
+        info["restarted"] = result.restarted  # "shell" or "container" when one was replaced (see envs.shell)
         over_disk = self._disk_overrun()
         if over_disk is not None:
             self.close()  # frees the disk now; the next reset starts a fresh container
