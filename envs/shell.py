@@ -392,7 +392,7 @@ class PersistentShell:
         save = (
             ""
             if own
-            else f"\\builtin trap -p DEBUG RETURN >{_TRAPS_FILE} || \\builtin true; "
+            else f"\\builtin trap -p RETURN DEBUG >{_TRAPS_FILE} || \\builtin true; "
             f"[[ -s {_TRAPS_FILE} ]] && {{ __srl_swe_fl+=t; \\builtin trap - DEBUG RETURN; }}; "
         )
         limits = (
