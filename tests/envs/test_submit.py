@@ -119,3 +119,15 @@ def test_submit_runs_in_the_base_image(tmp_path: Path) -> None:
     patch = parse_submission(result.stdout)
     assert patch is not None and "-x = 1\n+x = 2\n" in patch
     assert result.stdout.endswith(f"{SUBMIT_MARKER}\n{patch}")
+
+
+@pytest.mark.docker
+def test_an_empty_submission_ends_the_episode_with_one_line_and_is_graded(env) -> None:
+    observation, reward, terminated, truncated, info = env.step("submit")
+    assert observation == f"{EMPTY_SUBMISSION}\n"
+    assert terminated and not truncated and reward == 0.0
+    assert (
+        info["patch"] == ""
+        and info["resolved"] is False
+        and info["grade"]["instance_id"] == env.instance.instance_id
+    )
