@@ -6,8 +6,13 @@ container, attached to a docker exec socket. Each action is sent as one `$'...'`
 printable ASCII escaped) and run with `eval` (so a syntax error is an error message, never a half-read
 command), stdin from /dev/null (a command waiting for input gets EOF instead of eating the protocol), stdout
 and stderr merged into a copy of the output pipe kept at fd 254 (an action that closes or redirects its
-stdout gets it back at the next action), then an end token carrying the exit code and the container's
-process count is printed.
+stdout gets it back at the next action). The shell prints a start token before the action and an end token
+after it carrying the exit code, the container's process count and the flags of the checks below; the rest
+of the plumbing runs with stdout and stderr closed, so nothing it triggers (a DEBUG trap the action set,
+`set -x`) reaches an observation. The action's DEBUG and RETURN traps are saved and cleared after it and
+restored as the first line of the next action, so they fire on the action's own commands (a DEBUG trap
+still runs, silenced, before the first plumbing commands after the action that set it: bash runs it before
+every command, and nothing can clear it earlier).
 
 The plumbing cannot be shadowed by the action: it runs only builtins called as `\builtin NAME`, after a
 function named `builtin` is removed by `unset -f` in POSIX mode (entered by assigning POSIXLY_CORRECT, which
@@ -18,16 +23,26 @@ timeout like a hung command.
 Every process an action starts inherits a marker variable; at the timeout those processes are killed (within
 KILL_BUDGET_S) and the shell, back at its prompt, keeps its state. When the killer cannot run in
 time (a fork bomb holds every pid) or the shell itself does not return (a builtin loop), the engine restarts
-the container: files are kept, every process ends. A shell that exits (`exit`, `set -e` then a failure,
-`kill -9 -1`, which also stops the container) is replaced, the container started again if it stopped. The
-observation says so: the working directory and variables are then back to their start.
+the container: files are kept, every process ends.
+
+The step whose action ends the shell says so and replaces what must be replaced, and the next action runs
+in the new shell: a shell that exits (`exit`, `kill -9 $$`, `exec true`, `set -e` then a failure, the
+memory limit's OOM kill) is dropped and the next action starts a new one; an action that kills the
+container's main process (`kill -9 -1`: the init then stops the container) is seen by the end token's check
+of that process (gone, exiting or with a SIGKILL pending) and the container is restarted before the step
+returns; an action that changes the shell's resource limits (`ulimit -n 4` leaves it unable to open a file;
+any limit but the core size) gets the shell replaced. A shell found dead before it printed an action's start
+token (the engine restarted or stopped the container between steps) is replaced, the container started
+again if needed, and the action sent again: no action is dropped unrun. The observation says what happened
+and `CommandResult.restarted` names it; the working directory and variables are then back to their start.
 
 Background processes follow `background`: "kill" (the default of SWEEnvConfig) kills what an action left
 running when it returns; "keep" lets them run, as SWE-agent does, unless they hold half the container's pids
 limit, the sign of a runaway (fork bomb), when they are all killed. Either way the observation says so.
 
 `ExecShell` runs each action in a new `bash` through `Sandbox.run` (no state carries over); it works on any
-sandbox and is the baseline the benchmark compares with.
+sandbox and is the baseline the benchmark compares with. On a DockerSandbox it restarts a container that
+stopped, before an action that could not start (then runs it) or after one that killed the main process.
 """
 
 from __future__ import annotations
