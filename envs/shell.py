@@ -92,6 +92,9 @@ _TRAPS_FILE = f"{STATE_DIR}/traps.$$"
 _CORE_LIMIT_LINE = 5
 """Index of "Max core file size" in /proc/PID/limits: the one limit an action may change freely."""
 _START_TIMEOUT_S = 60.0
+_ANSWER_GRACE_S = 1.0
+"""How long a shell may take to print an action's start token (its first command) before it counts as broken
+by an earlier action (`exec 254>&-`, `enable -n printf`, `set -n`) and is replaced, the action sent again."""
 _RETURN_GRACE_S = 0.4
 """How long a shell whose action was killed may take to print its end token before the container restarts."""
 _OUTPUT_FD = 254
@@ -292,14 +295,19 @@ class PersistentShell:
             try:
                 token = self._send_action(command, marker, own=False)
                 return token, self._read_until(token, output, deadline)
-            except _NotStarted as dead:
+            except (_NotStarted, _Unanswered) as dead:
                 if attempt:
                     where = self._container_id[:12]
-                    raise SandboxError(
-                        f"the shell in {where} ended twice before the action started"
-                    ) from None
-                what = self._replace(f"the shell had ended (status {dead.exit_code})")
-                before.append(f"[{what} before this action started] {_RAN_IN_NEW_SHELL}")
+                    raise SandboxError(f"the shell in {where} failed twice to start the action") from None
+                if isinstance(dead, _Unanswered):  # kill it, lest it run the action after all
+                    self._sandbox.run_bounded(["kill", "-9", str(self._pid)], KILL_BUDGET_S)
+                    what = self._replace(f"the shell did not start the action within {_ANSWER_GRACE_S:g} s")
+                    before.append(
+                        f"[{what} (an earlier action broke it): it was replaced] {_RAN_IN_NEW_SHELL}"
+                    )
+                else:
+                    what = self._replace(f"the shell had ended (status {dead.exit_code})")
+                    before.append(f"[{what} before this action started] {_RAN_IN_NEW_SHELL}")
         raise AssertionError("unreachable")
 
     def _start_or_restart(self, before: list[str]) -> None:
@@ -427,8 +435,11 @@ class PersistentShell:
         )
         count = f"\\builtin read -r __srl_swe_pids <{self._pids_file} || " if self._pids_file else ""
         # Tokens are printed from two halves so that a `set -x` trace of this line never holds one whole.
+        # The line starts with an assignment: after an action's syntax error inside `eval` in a compound
+        # command, bash does not take the next line's first word as a reserved word (`{`).
         line = (
-            f"{{ {_UNSHADOW}\\builtin printf '%s%s-\\n' {token[:8]} {token[8:]} >&{_OUTPUT_FD}; "
+            f"__srl_swe_fl=; {{ {_UNSHADOW}"
+            f"\\builtin printf '%s%s-\\n' {token[:8]} {token[8:]} >&{_OUTPUT_FD}; "
             f"\\builtin export {MARKER_VAR}={marker}; "
             f"\\builtin eval {_ansi_c(restore + command)} </dev/null >&{_OUTPUT_FD} 2>&{_OUTPUT_FD}; "
             f"__srl_swe_rc=$?; {_UNSHADOW}__srl_swe_fl=-; {save}\\builtin unset {MARKER_VAR}; "
@@ -449,14 +460,19 @@ class PersistentShell:
     ) -> tuple[int, int | None, str] | None:
         """Streams output into `output` until the end token; returns (exit code, process count or None,
         flags of the checks), None at the deadline. Raises _NotStarted when the shell ended before it
-        started the action, _ShellExited when it ended after."""
+        started the action, _ShellExited when it ended after, _Unanswered when it did not start an action
+        (not the plumbing's own) within _ANSWER_GRACE_S."""
         start = token.encode() + _STARTED
         needle = token.encode() + b" "
         pending = bytearray()
+        answer_by = time.monotonic() + _ANSWER_GRACE_S if token == self._user_token else deadline
         while True:
-            chunk = self._stream.read(deadline - time.monotonic())
+            unanswered = self._unstarted == token and answer_by < deadline
+            chunk = self._stream.read((answer_by if unanswered else deadline) - time.monotonic())
             if not chunk:
                 output.append(bytes(pending))
+                if chunk is None and unanswered:
+                    raise _Unanswered
                 if chunk is None:
                     return None
                 raise self._exited(_NotStarted if self._unstarted == token else _ShellExited)
@@ -616,6 +632,10 @@ class _ShellExited(Exception):
 
 class _NotStarted(_ShellExited):
     """The shell's process ended before it started the action sent to it."""
+
+
+class _Unanswered(Exception):
+    """The shell did not start the action sent to it in time (an earlier action broke its plumbing)."""
 
 
 class _ExecStream:

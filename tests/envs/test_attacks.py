@@ -183,6 +183,17 @@ def test_a_container_the_engine_restarted_or_stopped_between_steps_runs_the_next
     assert_usable(env)
 
 
+def test_a_shell_stopped_between_steps_is_replaced_and_the_next_action_runs(hostile) -> None:
+    env = hostile()
+    attack(env, "echo kept > /testbed/kept.txt")
+    shell_pid = attack(env, "echo $$")[0].strip()
+    assert env.sandbox.run(f"kill -STOP {shell_pid}").exit_code == 0  # it can read no more actions
+    observation, info = attack(env, "touch /testbed/ran.txt; echo ran")
+    assert "did not start the action within 1 s" in observation and observation.endswith("ran\n"), observation
+    assert info["restarted"] == "shell"
+    assert attack(env, "ls /testbed/ran.txt; cat /testbed/kept.txt")[0] == "/testbed/ran.txt\nkept\n"
+
+
 @pytest.mark.parametrize("limit", ["-n 4", "-S -n 8", "-u 1", "-s 16", "-v 100000"])
 def test_lowered_resource_limits_replace_the_shell_and_the_next_action_runs(hostile, limit) -> None:
     env = hostile()
