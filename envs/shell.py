@@ -435,17 +435,17 @@ class PersistentShell:
         )
         count = f"\\builtin read -r __srl_swe_pids <{self._pids_file} || " if self._pids_file else ""
         # Tokens are printed from two halves so that a `set -x` trace of this line never holds one whole.
-        # The line starts with an assignment: after an action's syntax error inside `eval` in a compound
-        # command, bash does not take the next line's first word as a reserved word (`{`).
+        # An empty line follows: after an action's syntax error inside `eval` in a compound command, bash
+        # does not take the next line's first word as a reserved word (`{`); an empty line resets that.
         line = (
-            f"__srl_swe_fl=; {{ {_UNSHADOW}"
+            f"{{ {_UNSHADOW}"
             f"\\builtin printf '%s%s-\\n' {token[:8]} {token[8:]} >&{_OUTPUT_FD}; "
             f"\\builtin export {MARKER_VAR}={marker}; "
             f"\\builtin eval {_ansi_c(restore + command)} </dev/null >&{_OUTPUT_FD} 2>&{_OUTPUT_FD}; "
             f"__srl_swe_rc=$?; {_UNSHADOW}__srl_swe_fl=-; {save}\\builtin unset {MARKER_VAR}; "
             f"{limits}{main}{count}__srl_swe_pids=-; "
             f"\\builtin printf '%s%s %s %s %s\\n' {token[:8]} {token[8:]} "
-            f'"$__srl_swe_rc" "$__srl_swe_pids" "$__srl_swe_fl" >&{_OUTPUT_FD}; }} >&- 2>&-\n'
+            f'"$__srl_swe_rc" "$__srl_swe_pids" "$__srl_swe_fl" >&{_OUTPUT_FD}; }} >&- 2>&-\n\n'
         )
         self._unstarted = token
         self._user_token = self._user_token if own else token

@@ -540,6 +540,7 @@ def _step_info(exit_code: int, duration_s: float, timed_out: bool, clipped: bool
         "timed_out": timed_out,
         "output_clipped": clipped,
         "error": error,
+        "restarted": None,
     }
 
 

@@ -150,7 +150,8 @@ def test_the_step_that_ends_the_shell_says_so_and_the_next_action_runs(make_env,
     attack(env, "echo kept > /testbed/kept.txt")
     observation, info = attack(env, SHELL_KILLERS[killer])
     if killer == "kill every process":  # the init exits with its child: the container stops
-        assert "main process was killed" in observation and "container was restarted" in observation
+        assert "container stopped" in observation or "main process was killed" in observation, observation
+        assert "the container was restarted" in observation
         assert info["restarted"] == "container", observation
     elif shell == "persistent":
         assert "the shell exited with status" in observation and "new shell" in observation, observation
