@@ -92,7 +92,7 @@ _TRAPS_FILE = f"{STATE_DIR}/traps.$$"
 _CORE_LIMIT_LINE = 5
 """Index of "Max core file size" in /proc/PID/limits: the one limit an action may change freely."""
 _START_TIMEOUT_S = 60.0
-_ANSWER_GRACE_S = 1.0
+_ANSWER_GRACE_S = 1.5
 """How long a shell may take to print an action's start token (its first command) before it counts as broken
 by an earlier action (`exec 254>&-`, `enable -n printf`, `set -n`) and is replaced, the action sent again."""
 _RETURN_GRACE_S = 0.4
@@ -127,6 +127,9 @@ _MAIN_ALIVE_ARGV = [
 ]
 """Exits 0 when the container's main process (see _MAIN_PROBE) is neither gone nor dying (exiting, or a
 SIGKILL pending)."""
+_CHECK_BUDGET_S = 2.0
+"""Longest the exec shell waits for _MAIN_ALIVE_ARGV (an exec takes long on a busy engine; a stopped
+container answers at once)."""
 Background = Literal["kill", "keep"]
 NO_OP = ""
 """An action that runs nothing (`eval` of an empty string); unlike `:`, no function can shadow it."""
@@ -181,7 +184,7 @@ class ExecShell:
             before = f"[the container had stopped: {_CONTAINER_RESTARTED}; the action ran after]\n"
             result = self._sandbox.run(self._prelude + command, timeout_s=timeout_s)
         watched = docker_sandbox is not None and docker_sandbox.config.init
-        if watched and not docker_sandbox.run_bounded(_MAIN_ALIVE_ARGV, KILL_BUDGET_S):
+        if watched and not docker_sandbox.run_bounded(_MAIN_ALIVE_ARGV, _CHECK_BUDGET_S):
             docker_sandbox.restart()
             after = (
                 "[the container's main process was killed, which stops the container, or the container ran "
@@ -286,21 +289,27 @@ class PersistentShell:
         """Sends `command` to a live shell and reads its output; returns (token, what _read_until returned).
 
         A shell that ended before the action started (the engine restarted or stopped the container, or
-        the container stopped after the last action) is replaced, with a note in `before`, and the action
-        sent again: no action is dropped unrun. Raises SandboxError when that happens twice in a row.
+        the container stopped after the last action) or did not start it within _ANSWER_GRACE_S (it is
+        killed first; if it started the action meanwhile, that is the action's result) is replaced, with a
+        note in `before`, and the action sent again: no action is dropped unrun. Raises SandboxError when
+        that happens twice in a row.
         """
         for attempt in range(2):
             if self._stream is None:
                 self._start_or_restart(before)
             try:
                 token = self._send_action(command, marker, own=False)
-                return token, self._read_until(token, output, deadline)
+                return token, self._read_until(token, output, deadline, _ANSWER_GRACE_S)
             except (_NotStarted, _Unanswered) as dead:
                 if attempt:
                     where = self._container_id[:12]
                     raise SandboxError(f"the shell in {where} failed twice to start the action") from None
-                if isinstance(dead, _Unanswered):  # kill it, lest it run the action after all
+                if isinstance(dead, _Unanswered):
                     self._sandbox.run_bounded(["kill", "-9", str(self._pid)], KILL_BUDGET_S)
+                    with contextlib.suppress(_NotStarted):  # what it printed before it died decides
+                        ended = self._read_until(token, output, time.monotonic() + _RETURN_GRACE_S)
+                        if ended is not None:
+                            return token, ended
                     what = self._replace(f"the shell did not start the action within {_ANSWER_GRACE_S:g} s")
                     before.append(
                         f"[{what} (an earlier action broke it): it was replaced] {_RAN_IN_NEW_SHELL}"
@@ -456,16 +465,16 @@ class PersistentShell:
         return token
 
     def _read_until(
-        self, token: str, output: BoundedOutput, deadline: float
+        self, token: str, output: BoundedOutput, deadline: float, answer_s: float | None = None
     ) -> tuple[int, int | None, str] | None:
         """Streams output into `output` until the end token; returns (exit code, process count or None,
         flags of the checks), None at the deadline. Raises _NotStarted when the shell ended before it
-        started the action, _ShellExited when it ended after, _Unanswered when it did not start an action
-        (not the plumbing's own) within _ANSWER_GRACE_S."""
+        started the action, _ShellExited when it ended after, _Unanswered when it did not start the action
+        within `answer_s` (when given)."""
         start = token.encode() + _STARTED
         needle = token.encode() + b" "
         pending = bytearray()
-        answer_by = time.monotonic() + _ANSWER_GRACE_S if token == self._user_token else deadline
+        answer_by = deadline if answer_s is None else time.monotonic() + answer_s
         while True:
             unanswered = self._unstarted == token and answer_by < deadline
             chunk = self._stream.read((answer_by if unanswered else deadline) - time.monotonic())
