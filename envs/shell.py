@@ -117,16 +117,13 @@ _MAIN_PROBE = (
 )
 """Prints the pid of the container's main process: with an init as PID 1, its first child (the sandbox's
 `sleep infinity`), which `kill -9 -1` can kill, and the init then stops the container."""
-_MAIN_ALIVE_ARGV = [
-    "bash",
-    "-c",
+_MAIN_ALIVE = (
     'm=; for d in /proc/[0-9]*; do read -r s < "$d/stat" || continue; s=${s##*) }; p=${d#/proc/}; '
     '[[ ${s#* } == "1 "* ]] && [[ -z $m || $p -lt $m ]] && { m=$p; f=$s; }; done 2>/dev/null; '
-    '[[ -n $m ]] || exit 1; read -r -a f <<< "$f"; '
-    "[[ ${f[0]} != [ZXx] ]] && (( !(f[6] & 4) && !(f[28] & 256) ))",
-]
-"""Exits 0 when the container's main process (see _MAIN_PROBE) is neither gone nor dying (exiting, or a
-SIGKILL pending)."""
+    '[[ -n $m ]] && read -r -a f <<< "$f" && [[ ${f[0]} != [ZXx] ]] && (( !(f[6] & 4) && !(f[28] & 256) ))'
+)
+"""bash whose status is 0 when the container's main process (see _MAIN_PROBE) is neither gone nor dying
+(exiting, or a SIGKILL pending)."""
 _CHECK_BUDGET_S = 2.0
 """Longest the exec shell waits for _MAIN_ALIVE_ARGV (an exec takes long on a busy engine; a stopped
 container answers at once)."""
@@ -172,19 +169,32 @@ class ExecShell:
         self._prelude = prelude
 
     def run(self, command: str, timeout_s: float) -> CommandResult:
-        """Runs `command` after the prelude in a fresh bash; returns its result."""
+        """Runs `command` after the prelude in a fresh bash; returns its result.
+
+        On a DockerSandbox with an init, the bash checks the container's main process as it exits (an
+        EXIT trap printing a token when it is alive); without the token (the action replaced the trap,
+        exec'd or was killed) one more exec checks it.
+        """
         docker_sandbox = self._sandbox if isinstance(self._sandbox, DockerSandbox) else None
+        watched = docker_sandbox is not None and docker_sandbox.config.init
+        alive = f"{_TOKEN_PREFIX}{uuid.uuid4().hex}__"
+        echo = f"{{ {_MAIN_ALIVE} && echo {alive[:8]}''{alive[8:]}; }} 2>/dev/null"  # no `set -x` trace
+        trap = f"trap {shlex.quote(echo)} EXIT\n"
+        script = (trap if watched else "") + self._prelude + command
         before = after = ""
         try:
-            result = self._sandbox.run(self._prelude + command, timeout_s=timeout_s)
+            result = self._sandbox.run(script, timeout_s=timeout_s)
         except SandboxError:
             if docker_sandbox is None or _running(docker_sandbox):
                 raise
             docker_sandbox.restart()
             before = f"[the container had stopped: {_CONTAINER_RESTARTED}; the action ran after]\n"
-            result = self._sandbox.run(self._prelude + command, timeout_s=timeout_s)
-        watched = docker_sandbox is not None and docker_sandbox.config.init
-        if watched and not docker_sandbox.run_bounded(_MAIN_ALIVE_ARGV, _CHECK_BUDGET_S):
+            result = self._sandbox.run(script, timeout_s=timeout_s)
+        checked = result.output.endswith(f"{alive}\n")
+        if checked:
+            result = replace(result, output=result.output[: -len(alive) - 1])
+        main_alive = ["bash", "-c", _MAIN_ALIVE]
+        if watched and not checked and not docker_sandbox.run_bounded(main_alive, _CHECK_BUDGET_S):
             docker_sandbox.restart()
             after = (
                 "[the container's main process was killed, which stops the container, or the container ran "
