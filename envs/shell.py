@@ -89,8 +89,8 @@ _STARTED = b"-\n"
 """What follows the token on the line the shell prints as it starts an action (the end adds a space)."""
 _TRAPS_FILE = f"{STATE_DIR}/traps.$$"
 """Where the plumbing keeps the action's DEBUG and RETURN traps while it runs (`$$`: the shell's pid)."""
-_CORE_LIMIT_LINE = 5
-"""Index of "Max core file size" in /proc/PID/limits: the one limit an action may change freely."""
+_FREE_LIMIT = "Max core file size"
+"""The one line of /proc/PID/limits an action may change without the shell being replaced."""
 _START_TIMEOUT_S = 60.0
 _ANSWER_GRACE_S = 1.5
 """How long a shell may take to print an action's start token (its first command) before it counts as broken
@@ -389,8 +389,7 @@ class PersistentShell:
         probe = (
             f'for f in {probe_files}; do [ -r "$f" ] && read -r n < "$f" && '
             'read -r m < "${f%.current}.max" && echo "pids $f $n $m" && break; done; '
-            f"{main}mkdir -p {STATE_DIR} 2>/dev/null; mapfile -t l </proc/$$/limits; l[{_CORE_LIMIT_LINE}]=; "
-            'printf \'limits %s\' "$(printf \'%s|\' "${l[@]}")"; echo; echo "pid $$"'
+            f'{main}mkdir -p {STATE_DIR} 2>/dev/null; echo "pid $$"; echo limits; cat /proc/$$/limits'
         )
         found = BoundedOutput(self._max_output_bytes)
         where = f"the shell in container {self._container_id[:12]}"
@@ -405,10 +404,11 @@ class PersistentShell:
         if not ready:
             self._discard()
             raise SandboxError(f"{where} did not start within {_START_TIMEOUT_S:g} s")
-        probed = dict(line.partition(" ")[::2] for line in found.text().splitlines() if " " in line)
+        lines, _, limits = found.text().partition("\nlimits\n")
+        probed = dict(line.partition(" ")[::2] for line in lines.splitlines() if " " in line)
         self._pid = int(probed.get("pid", "0"))
         self._main = int(probed["main"]) if probed.get("main", "").isdigit() else 0
-        self._limits = probed.get("limits", "")
+        self._limits = _limits_pattern(limits)
         pids_file, idle, most = [*probed.get("pids", "").split(), "", "", ""][:3]
         if idle.isdigit():
             self._pids_file, self._idle_pids = pids_file, int(idle)
@@ -438,10 +438,8 @@ class PersistentShell:
             f"[[ -s {_TRAPS_FILE} ]] && {{ __srl_swe_fl+=t; \\builtin trap - DEBUG RETURN; }}; "
         )
         limits = (
-            f"__srl_swe_l=(); \\builtin mapfile -t __srl_swe_l </proc/$$/limits || \\builtin true; "
-            f"__srl_swe_l[{_CORE_LIMIT_LINE}]=; "
-            f"\\builtin printf -v __srl_swe_l '%s|' \"${{__srl_swe_l[@]}}\"; "
-            f"[[ $__srl_swe_l == {_ansi_c(self._limits)} ]] || __srl_swe_fl+=l; "
+            "__srl_swe_l=; IFS= \\builtin read -r -d '' __srl_swe_l </proc/$$/limits || \\builtin true; "
+            f"[[ $__srl_swe_l == {self._limits} ]] || __srl_swe_fl+=l; "
             if self._limits and not own
             else ""
         )
@@ -634,6 +632,16 @@ class PersistentShell:
         self._stream = None
         with contextlib.suppress(OSError):
             self._socket.close()
+
+
+def _limits_pattern(limits: str) -> str:
+    """Returns a bash pattern matching the /proc/PID/limits text `limits` with any _FREE_LIMIT line ("" when
+    `limits` is empty: nothing to check)."""
+    lines = limits.splitlines(keepends=True)
+    free = [index for index, line in enumerate(lines) if line.startswith(_FREE_LIMIT)]
+    if not lines or len(free) != 1:
+        return _ansi_c(limits) if limits else ""
+    return f"{_ansi_c(''.join(lines[: free[0]]))}*{_ansi_c(''.join(lines[free[0] + 1 :]))}"
 
 
 def _ansi_c(text: str) -> str:
