@@ -89,8 +89,14 @@ _STARTED = b"-\n"
 """What follows the token on the line the shell prints as it starts an action (the end adds a space)."""
 _TRAPS_FILE = f"{STATE_DIR}/traps.$$"
 """Where the plumbing keeps the action's DEBUG and RETURN traps while it runs (`$$`: the shell's pid)."""
-_FREE_LIMIT = "Max core file size"
-"""The one line of /proc/PID/limits an action may change without the shell being replaced."""
+_LIMITS_PROBE = (
+    "IFS= read -r -d '' l </proc/$$/limits; "
+    'declare -r __srl_swe_lh="${l%%Max core file size*}" __srl_swe_lt="${l#*Max core file size*$\'\\n\'}" '
+    "&& echo 'limits kept'; "
+)
+"""Keeps the shell's /proc/PID/limits text but for the core size line (the one limit an action may change
+freely), in two read-only variables the action cannot change: the text before that line and after it. Kept
+in the shell rather than sent with every action: bash reads a line from a socket one byte at a time."""
 _START_TIMEOUT_S = 60.0
 _ANSWER_GRACE_S = 1.5
 """How long a shell may take to print an action's start token (its first command) before it counts as broken
@@ -238,7 +244,7 @@ class PersistentShell:
         self._idle_pids = 0
         self._max_pids: int | None = None
         self._main = 0
-        self._limits = ""
+        self._limits = False
         self._traps_saved = False
         self._container_started_at = ""
         self._unstarted = ""
@@ -382,14 +388,14 @@ class PersistentShell:
         self._socket = getattr(sock, "_sock", sock)
         self._socket.settimeout(None)
         self._stream = _ExecStream(self._socket)
-        self._pid, self._pids_file, self._main, self._limits, self._traps_saved = 0, "", 0, "", False
+        self._pid, self._pids_file, self._main, self._limits, self._traps_saved = 0, "", 0, False, False
         rcfile = '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc" >/dev/null 2>&1'
         probe_files = " ".join(_PIDS_FILES)
         main = _MAIN_PROBE if self._sandbox.config.init else ""
         probe = (
             f'for f in {probe_files}; do [ -r "$f" ] && read -r n < "$f" && '
             'read -r m < "${f%.current}.max" && echo "pids $f $n $m" && break; done; '
-            f'{main}mkdir -p {STATE_DIR} 2>/dev/null; echo "pid $$"; echo limits; cat /proc/$$/limits'
+            f'{main}mkdir -p {STATE_DIR} 2>/dev/null; {_LIMITS_PROBE}echo "pid $$"'
         )
         found = BoundedOutput(self._max_output_bytes)
         where = f"the shell in container {self._container_id[:12]}"
@@ -404,11 +410,10 @@ class PersistentShell:
         if not ready:
             self._discard()
             raise SandboxError(f"{where} did not start within {_START_TIMEOUT_S:g} s")
-        lines, _, limits = found.text().partition("\nlimits\n")
-        probed = dict(line.partition(" ")[::2] for line in lines.splitlines() if " " in line)
+        probed = dict(line.partition(" ")[::2] for line in found.text().splitlines() if " " in line)
         self._pid = int(probed.get("pid", "0"))
         self._main = int(probed["main"]) if probed.get("main", "").isdigit() else 0
-        self._limits = _limits_pattern(limits)
+        self._limits = probed.get("limits") == "kept"
         pids_file, idle, most = [*probed.get("pids", "").split(), "", "", ""][:3]
         if idle.isdigit():
             self._pids_file, self._idle_pids = pids_file, int(idle)
@@ -439,7 +444,8 @@ class PersistentShell:
         )
         limits = (
             "__srl_swe_l=; IFS= \\builtin read -r -d '' __srl_swe_l </proc/$$/limits || \\builtin true; "
-            f"[[ $__srl_swe_l == {self._limits} ]] || __srl_swe_fl+=l; "
+            '[[ ${__srl_swe_l:0:${#__srl_swe_lh}} == "$__srl_swe_lh" && '
+            '${__srl_swe_l: -${#__srl_swe_lt}} == "$__srl_swe_lt" ]] || __srl_swe_fl+=l; '
             if self._limits and not own
             else ""
         )
@@ -632,16 +638,6 @@ class PersistentShell:
         self._stream = None
         with contextlib.suppress(OSError):
             self._socket.close()
-
-
-def _limits_pattern(limits: str) -> str:
-    """Returns a bash pattern matching the /proc/PID/limits text `limits` with any _FREE_LIMIT line ("" when
-    `limits` is empty: nothing to check)."""
-    lines = limits.splitlines(keepends=True)
-    free = [index for index, line in enumerate(lines) if line.startswith(_FREE_LIMIT)]
-    if not lines or len(free) != 1:
-        return _ansi_c(limits) if limits else ""
-    return f"{_ansi_c(''.join(lines[: free[0]]))}*{_ansi_c(''.join(lines[free[0] + 1 :]))}"
 
 
 def _ansi_c(text: str) -> str:
