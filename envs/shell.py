@@ -10,9 +10,9 @@ stdout gets it back at the next action). The shell prints a start token before t
 after it carrying the exit code, the container's process count and the flags of the checks below; the rest
 of the plumbing runs with stdout and stderr closed, so nothing it triggers (a DEBUG trap the action set,
 `set -x`) reaches an observation. The action's DEBUG and RETURN traps are saved and cleared after it and
-restored as the first line of the next action, so they fire on the action's own commands (a DEBUG trap
-still runs, silenced, before the first plumbing commands after the action that set it: bash runs it before
-every command, and nothing can clear it earlier).
+restored as the first line of the next action, so they fire on the action's own commands (bash runs a
+DEBUG trap before every command, so one the action has also runs, silenced, before the few plumbing commands
+between the action's end and the clearing: nothing can clear it earlier).
 
 The plumbing cannot be shadowed by the action: it runs only builtins called as `\builtin NAME`, after a
 function named `builtin` is removed by `unset -f` in POSIX mode (entered by assigning POSIXLY_CORRECT, which
@@ -31,10 +31,12 @@ memory limit's OOM kill) is dropped and the next action starts a new one; an act
 container's main process (`kill -9 -1`: the init then stops the container) is seen by the end token's check
 of that process (gone, exiting or with a SIGKILL pending) and the container is restarted before the step
 returns; an action that changes the shell's resource limits (`ulimit -n 4` leaves it unable to open a file;
-any limit but the core size) gets the shell replaced. A shell found dead before it printed an action's start
-token (the engine restarted or stopped the container between steps) is replaced, the container started
-again if needed, and the action sent again: no action is dropped unrun. The observation says what happened
-and `CommandResult.restarted` names it; the working directory and variables are then back to their start.
+any limit but the core size, compared with the start's, kept in read-only variables) gets the shell
+replaced. A shell found dead before it printed an action's start token (the engine restarted or stopped the
+container between steps), or that does not print it within _ANSWER_GRACE_S (stopped; it is killed first),
+is replaced, the container started again if needed, and the action sent again: no action is dropped unrun.
+The observation says what happened and `CommandResult.restarted` names it; the working directory and
+variables are then back to their start.
 
 Background processes follow `background`: "kill" (the default of SWEEnvConfig) kills what an action left
 running when it returns; "keep" lets them run, as SWE-agent does, unless they hold half the container's pids
@@ -42,7 +44,8 @@ limit, the sign of a runaway (fork bomb), when they are all killed. Either way t
 
 `ExecShell` runs each action in a new `bash` through `Sandbox.run` (no state carries over); it works on any
 sandbox and is the baseline the benchmark compares with. On a DockerSandbox it restarts a container that
-stopped, before an action that could not start (then runs it) or after one that killed the main process.
+stopped, before an action that could not start (then runs it) or after one that killed the main process (the
+action's bash checks that process in an EXIT trap; one more exec checks when the trap did not report).
 """
 
 from __future__ import annotations
