@@ -598,7 +598,8 @@ class PersistentShell:
         says that the engine did); returns `what` with what was done about it."""
         self._discard()
         self._restarted = self._restarted or "shell"
-        if self._container_started_at != self._started_at():
+        started_at = self._started_at()
+        if started_at and started_at != self._container_started_at:
             self._restarted = "container"
             return f"{what}: the engine restarted the container; files are kept, every process in it ended"
         probe = kill_marked_argv(_EVERY_ACTION, self._pid) if self._background == "kill" else ["true"]
