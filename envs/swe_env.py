@@ -299,7 +299,9 @@ class SWEEnv(gym.Env[str, str]):
         """Runs `action`; returns (observation, reward, terminated, truncated, info).
 
         info: exit_code, duration_s, timed_out, output_clipped, error (why an action was refused, else
-        None); with `patch_in_info` the current patch; after a submission also patch, resolved, rejected
+        None), restarted (for a run action: "shell" or "container" when the action ended or broke one, or
+        found it dead and ran in a new one, else None); with `patch_in_info` the current patch; after a
+        submission also patch, resolved, rejected
         and grade.
         """
         if self._episode_over:
@@ -317,6 +319,7 @@ class SWEEnv(gym.Env[str, str]):
         observation = _clip(result.output, self.config.max_observation_chars)
         clipped = result.truncated or len(observation) < len(result.output)
         info = _step_info(result.exit_code, result.duration_s, result.timed_out, clipped, None)
+        info["restarted"] = result.restarted  # "shell" or "container" when one was replaced (see envs.shell)
         over_disk = self._disk_overrun()
         if over_disk is not None:
             self.close()  # frees the disk now; the next reset starts a fresh container
@@ -701,6 +704,7 @@ def _step_info(exit_code: int, duration_s: float, timed_out: bool, clipped: bool
         "timed_out": timed_out,
         "output_clipped": clipped,
         "error": error,
+        "restarted": None,
     }
 
 

@@ -15,6 +15,10 @@ INSTALL_DIR = "/opt/srl_swe_tools/bin"
 TOOL_MODE = 0o755
 
 SUBMIT_MARKER = "<<SRL_SWE_SUBMIT>>"
+EMPTY_SUBMISSION = (
+    f"{SUBMIT_MARKER} the patch is empty: the repository has no changes against the base commit"
+)
+"""The one line `submit` prints for an empty patch (a patch is printed between two SUBMIT_MARKER lines)."""
 STATE_DIR_ENV = "SRL_SWE_TOOLS_STATE_DIR"
 STATE_DIR = "/tmp/srl_swe_tools"
 PATCH_FILE = f"{STATE_DIR}/model.patch"
@@ -37,9 +41,11 @@ def tool_env(repo_root: str = "/testbed", base_commit: str | None = None) -> dic
 
 
 def parse_submission(output: str) -> str | None:
-    """Returns the patch printed between the two SUBMIT_MARKER lines of `output` ("" for an empty patch),
-    or None when `output` holds no complete submission (read PATCH_FILE if the output was truncated)."""
+    """Returns the patch printed between the two SUBMIT_MARKER lines of `output` ("" for EMPTY_SUBMISSION's
+    line), or None when `output` holds no complete submission (read PATCH_FILE if the output was cut)."""
     lines = output.splitlines(keepends=True)
+    if any(line.rstrip("\r\n") == EMPTY_SUBMISSION for line in lines):
+        return ""
     starts = [index for index, line in enumerate(lines) if line.rstrip("\r\n") == SUBMIT_MARKER]
     if len(starts) < 2:
         return None

@@ -42,6 +42,8 @@ class CommandResult:
     timed_out: bool
     duration_s: float
     truncated: bool
+    restarted: str | None = None
+    """What had to be started again because of (or before) this command: "shell", "container" or None."""
 
 
 @runtime_checkable

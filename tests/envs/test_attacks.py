@@ -123,24 +123,98 @@ def test_a_disk_filler_meets_the_file_size_cap_and_the_watched_limit_ends_the_ep
     assert attack(env, "ls /tmp/fill 2>&1 | wc -l; echo ok")[0] == "1\nok\n"
 
 
-def _wait_until_stopped(env: SWEEnv, limit_s: float = 30.0) -> None:
-    """Returns once the engine reports the env's container as not running; fails after `limit_s`."""
+SHELL_KILLERS = {
+    "kill every process": "kill -9 -1",
+    "kill the shell": "kill -9 $$",
+    "exec replacing the shell": "exec true",
+    "exit": "exit 3",
+    "the memory limit": "x=$(head -c 200000000 /dev/zero | tr '\\0' a)",
+}
+"""Actions that end the persistent shell or (kill -9 -1, through the init) the container; the memory hog
+grows the shell itself past the 64 MiB limit of OOM_SANDBOX, so the kernel's OOM killer ends the shell."""
+OOM_SANDBOX = SandboxConfig(memory="64m", pids_limit=128, cpus=1.0, disk_limit="100m")
+
+
+def assert_next_action_runs(env: SWEEnv) -> None:
+    """Asserts that the very next action (sent at once) runs in the repository: its file exists after."""
+    observation, info = attack(env, "touch /testbed/ran.txt; echo ran")
+    assert observation == "ran\n" and info["restarted"] is None, observation
+    assert attack(env, "ls /testbed/ran.txt; cat /testbed/kept.txt")[0] == "/testbed/ran.txt\nkept\n"
+
+
+@pytest.mark.parametrize("shell", ["persistent", "exec"])
+@pytest.mark.parametrize("killer", SHELL_KILLERS)
+def test_the_step_that_ends_the_shell_says_so_and_the_next_action_runs(make_env, shell, killer) -> None:
+    env = make_env(step_timeout_s=TIMEOUT_S, sandbox=OOM_SANDBOX, shell=shell)
+    env.reset()
+    attack(env, "echo kept > /testbed/kept.txt")
+    observation, info = attack(env, SHELL_KILLERS[killer])
+    if killer == "kill every process":  # the init exits with its child: the container stops
+        assert "container stopped" in observation or "main process was killed" in observation, observation
+        assert "the container was restarted" in observation
+        assert info["restarted"] == "container", observation
+    elif shell == "persistent":
+        assert "the shell exited with status" in observation and "new shell" in observation, observation
+        assert info["restarted"] == "shell" and info["exit_code"] == int(observation.split()[5].rstrip("]"))
+    else:  # each action has its own bash: nothing carries over, nothing to restart
+        assert info["restarted"] is None, observation
+    if killer == "the memory limit":
+        assert info["exit_code"] == 137, observation
+    assert_next_action_runs(env)
+
+
+@pytest.mark.parametrize("shell", ["persistent", "exec"])
+@pytest.mark.parametrize("engine", ["restart", "stop"])
+def test_a_container_the_engine_restarted_or_stopped_between_steps_runs_the_next_action(
+    hostile, shell, engine
+) -> None:
+    env = hostile(shell=shell)
+    attack(env, "echo kept > /testbed/kept.txt")
     api, container_id = env.sandbox.client.api, env.sandbox.container_id
-    deadline = time.monotonic() + limit_s
-    while api.inspect_container(container_id)["State"]["Running"]:
-        assert time.monotonic() < deadline, f"container {container_id[:12]} still runs after kill -9 -1"
-        time.sleep(0.05)
+    if engine == "restart":
+        api.restart(container_id, timeout=0)
+    else:
+        api.stop(container_id, timeout=0)
+    observation, info = attack(env, "touch /testbed/ran.txt; echo ran")
+    assert observation.endswith("ran\n"), observation
+    if engine == "stop" or shell == "persistent":
+        assert "container" in observation and "restarted" in observation, observation
+        assert info["restarted"] == "container"
+    assert attack(env, "ls /testbed/ran.txt; cat /testbed/kept.txt")[0] == "/testbed/ran.txt\nkept\n"
+    assert_usable(env)
 
 
-def test_killing_every_process_restarts_the_container_with_its_files(hostile) -> None:
+def test_a_shell_stopped_between_steps_is_replaced_and_the_next_action_runs(hostile) -> None:
     env = hostile()
     attack(env, "echo kept > /testbed/kept.txt")
-    attack(env, "kill -9 -1")  # the shell survives (kill spares its caller) until the container stops
-    _wait_until_stopped(env)  # the engine stops it a moment later (later still on a busy machine)
-    observation, _ = attack(env, "echo lost")
-    assert "container stopped" in observation and "restarted" in observation, observation
-    assert attack(env, "cat /testbed/kept.txt")[0] == "kept\n"
-    assert_usable(env)
+    shell_pid = attack(env, "echo $$")[0].strip()
+    assert env.sandbox.run(f"kill -STOP {shell_pid}").exit_code == 0  # it can read no more actions
+    observation, info = attack(env, "touch /testbed/ran.txt; echo ran")
+    assert "did not start the action within 1.5 s" in observation, observation
+    assert observation.endswith("ran\n")
+    assert info["restarted"] == "shell"
+    assert attack(env, "ls /testbed/ran.txt; cat /testbed/kept.txt")[0] == "/testbed/ran.txt\nkept\n"
+
+
+@pytest.mark.parametrize("limit", ["-n 4", "-S -n 8", "-u 1", "-s 16", "-v 100000"])
+def test_lowered_resource_limits_replace_the_shell_and_the_next_action_runs(hostile, limit) -> None:
+    env = hostile()
+    attack(env, "echo kept > /testbed/kept.txt")
+    before, _ = attack(env, "ulimit -n -u -s -v")
+    observation, info = attack(env, f"ulimit {limit}")
+    assert "resource limits (ulimit)" in observation and "shell was replaced" in observation, observation
+    assert info["restarted"] == "shell"
+    assert_next_action_runs(env)
+    assert attack(env, "ulimit -n -u -s -v")[0] == before
+    assert attack(env, "python3 -c 'print(1)'")[0] == "1\n"
+
+
+def test_a_core_size_limit_is_the_actions_to_change(hostile) -> None:
+    env = hostile()
+    attack(env, "cd /tmp")
+    observation, info = attack(env, "ulimit -c 0")
+    assert observation == "" and info["restarted"] is None
+    assert attack(env, "pwd; ulimit -c")[0] == "/tmp\n0\n"
 
 
 @pytest.mark.parametrize(

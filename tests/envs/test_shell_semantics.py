@@ -69,3 +69,37 @@ def test_actions_run_as_the_sandbox_user_when_one_is_set(make_env) -> None:
     assert run(env, "id -u; echo x >> README.md; git status --short")[0] == "1000\n M README.md\n"
     _, info = env.reset()
     assert info["fresh"] is False and run(env, "git status --short; id -u")[0] == "1000\n"
+
+
+def test_an_actions_debug_trap_fires_on_its_own_commands_and_never_in_the_plumbings_output(env) -> None:
+    assert run(env, "trap 'echo X' DEBUG")[0] == ""
+    assert run(env, "echo a; echo b")[0] == "X\na\nX\nb\n"
+    assert run(env, "trap -p DEBUG")[0] == "X\ntrap -- 'echo X' DEBUG\n"
+    assert run(env, "trap - DEBUG")[0] == "X\n"
+    assert run(env, "echo c")[0] == "c\n"
+
+
+def test_an_actions_return_trap_is_kept_for_its_own_sourced_scripts(env) -> None:
+    run(env, "trap 'echo R' RETURN; echo 'echo in' > /tmp/script.sh; trap 'echo X' DEBUG; trap - DEBUG")
+    assert run(env, ". /tmp/script.sh")[0] == "in\nR\n"
+    assert run(env, "echo d")[0] == "d\n"
+    assert run(env, "trap -p")[0] == "trap -- 'echo R' RETURN\n"
+
+
+def test_set_x_traces_the_actions_commands_only(env) -> None:
+    run(env, "set -x")
+    assert run(env, "echo traced")[0] == "++ echo traced\ntraced\n"
+
+
+def test_terminal_programs_give_clean_observations(env) -> None:
+    """TERM=dumb: terminfo knows it and it asks for no escape sequences; pagers are `cat`."""
+    observation, info = run(env, "clear")
+    assert observation == "" and info["exit_code"] == 1  # dumb has no clear-screen sequence
+    observation, info = run(env, "top -b -n1 | head -1")
+    assert observation.startswith("top - ") and "TERM" not in observation and info["exit_code"] == 0
+    observation, _ = run(env, "git log -2 --format='%s'")
+    assert len(observation.splitlines()) == 2 and "\x1b" not in observation
+    run(env, "printf 'one\\ntwo\\n' > /tmp/page.txt")
+    assert run(env, "$PAGER /tmp/page.txt; echo $TERM")[0] == "one\ntwo\ndumb\n"
+    if run(env, "command -v less || true")[0]:  # task images may ship less; the demo's base image does not
+        assert run(env, "less /tmp/page.txt")[0] == "one\ntwo\n"  # not a terminal: less copies the file

@@ -9,6 +9,7 @@ import pytest
 
 from envs.tools import (
     BASE_COMMIT_ENV,
+    EMPTY_SUBMISSION,
     INSTALL_DIR,
     PATCH_FILE,
     REPO_ROOT_ENV,
@@ -73,10 +74,12 @@ def test_submit_diffs_against_the_base_commit_even_after_commits(repo: Path, tmp
     assert patch is not None and "+x = 3" in patch
 
 
-def test_submit_without_changes_gives_an_empty_patch(repo: Path, tmp_path: Path) -> None:
+def test_submit_without_changes_prints_one_line_saying_the_patch_is_empty(repo: Path, tmp_path: Path) -> None:
     result = submit(tmp_path, {REPO_ROOT_ENV: str(repo)})
-    assert result.stdout == f"{SUBMIT_MARKER}\n{SUBMIT_MARKER}\n"
+    assert result.stdout == f"{EMPTY_SUBMISSION}\n"  # the script's copy of the line is the package's
+    assert "the patch is empty" in result.stdout and result.stdout.count(SUBMIT_MARKER) == 1
     assert parse_submission(result.stdout) == ""
+    assert parse_submission(f"noise\n{EMPTY_SUBMISSION}\r\n") == ""
 
 
 def test_submit_outside_a_repository_fails_without_a_marker(tmp_path: Path) -> None:
@@ -116,3 +119,15 @@ def test_submit_runs_in_the_base_image(tmp_path: Path) -> None:
     patch = parse_submission(result.stdout)
     assert patch is not None and "-x = 1\n+x = 2\n" in patch
     assert result.stdout.endswith(f"{SUBMIT_MARKER}\n{patch}")
+
+
+@pytest.mark.docker
+def test_an_empty_submission_ends_the_episode_with_one_line_and_is_graded(env) -> None:
+    observation, reward, terminated, truncated, info = env.step("submit")
+    assert observation == f"{EMPTY_SUBMISSION}\n"
+    assert terminated and not truncated and reward == 0.0
+    assert (
+        info["patch"] == ""
+        and info["resolved"] is False
+        and info["grade"]["instance_id"] == env.instance.instance_id
+    )
