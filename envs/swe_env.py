@@ -88,6 +88,9 @@ DISK_CHECK_INTERVAL_S = 1.0
 """Least time between two checks of the container's disk usage (each costs an engine call of a few ms)."""
 ADMIN_OUTPUT_BYTES = 50_000_000
 """Output bound of the env's own commands (diffs, resets): a patch must never be cut."""
+PREPARED_GIT_COPY = "/opt/srl_swe_prepared"
+"""Where a fresh reset keeps a copy of the .git that the instance's preparation made (SWE-smith's one-commit
+repository, which no image holds): warm resets read back from it what an episode changed there."""
 
 Grader = Callable[[TaskInstance, str], GradeResult]
 
@@ -257,6 +260,7 @@ class SWEEnv(gym.Env[str, str]):
         self._shell: Shell | None = None
         self._spared_paths: list[str] = []
         self._baseline: Baseline | None = None
+        self._prepared_git = False
         self._episode_over = True
         self._last_render = ""
         self._disk_checked = 0.0
@@ -470,8 +474,10 @@ class SWEEnv(gym.Env[str, str]):
         )
         self._sandbox = self._sandbox_factory(config)
         prepared = prepare_sandbox(self._sandbox, self.instance, for_grading=False, repo_root=config.workdir)
+        self._prepared_git = bool(prepared)
         if prepared:  # SWE-smith: its branch, made here; its hash, which the agent cannot move, is the base
             self.instance = replace(self.instance, base_commit=prepared)
+            self._keep_prepared_git()
         listing = self._sandbox.run(
             f"cd {shlex.quote(self.config.repo_root)} && git ls-files --others --directory -z"
         )
@@ -565,7 +571,7 @@ class SWEEnv(gym.Env[str, str]):
         baseline time)."""
         sandbox, baseline = self._sandbox, self._baseline
         try:
-            images = [(path, sandbox.image_archive(path)) for path in undo.restore]
+            images = [(path, self._fresh_archive(path)) for path in undo.restore]
         except FileNotFoundError as missing:
             return f"{missing}: a changed path that the image does not hold cannot be restored", ""
         tools = {path: (content, TOOL_MODE) for path, content in tool_files().items()}
@@ -583,6 +589,30 @@ class SWEEnv(gym.Env[str, str]):
             return f"the check of the restore printed over {ADMIN_OUTPUT_BYTES} bytes", ""
         problem, since = check(undo, baseline, finished.output, _owned_by_project)
         return problem or (None if since else "the container's clock could not be read"), since
+
+    def _keep_prepared_git(self) -> None:
+        """Copies the repository's .git that preparation made (no image holds it) to PREPARED_GIT_COPY, where
+        warm resets read back what an episode changed in it; raises SandboxError when the copy fails."""
+        git_dir = shlex.quote(self.config.repo_root.rstrip("/") + "/.git")
+        copied = self._sandbox.run(
+            # whole-second times: the engine's archives, which read the copy back, keep no fraction
+            f'now=$(date +%s) && find {git_dir} -exec touch -h -d "@$now" {{}} + && '
+            f"rm -rf {PREPARED_GIT_COPY} && mkdir -p {PREPARED_GIT_COPY} && "
+            f"cp -a {git_dir} {PREPARED_GIT_COPY}/",
+            timeout_s=_ADMIN_TIMEOUT_S,
+        )
+        if copied.exit_code != 0:
+            raise SandboxError(
+                f"could not keep a copy of the prepared repository: {copied.output.strip()[:300]}"
+            )
+
+    def _fresh_archive(self, path: str) -> bytes:
+        """Returns a tar archive of `path` as the fresh container held it: read from the image, or, inside the
+        .git that preparation made, from its copy. Raises FileNotFoundError when neither holds it."""
+        git_dir = self.config.repo_root.rstrip("/") + "/.git"
+        if self._prepared_git and (path == git_dir or path.startswith(git_dir + "/")):
+            return self._sandbox.container_archive(PREPARED_GIT_COPY + "/.git" + path[len(git_dir) :])
+        return self._sandbox.image_archive(path)
 
     def _git_restore_command(self) -> str:
         """Returns the bash lines that put the work tree and index at the base commit (a lock a killed git

@@ -247,6 +247,19 @@ class DockerSandbox:
             self._image_files[path] = data
         return data
 
+    def container_archive(self, path: str) -> bytes:
+        """Returns a tar archive of `path` (a file, a link or a whole folder) as the running container holds
+        it now, members named from its base name (as `image_archive` names them). Raises FileNotFoundError
+        when the container has no `path`, SandboxError when the engine cannot give it."""
+        container = self._open_container()
+        try:
+            chunks, _ = container.get_archive(path)
+            return b"".join(chunks)
+        except docker.errors.NotFound:
+            raise FileNotFoundError(f"no {path} in container {container.id[:12]}") from None
+        except docker.errors.APIError as error:
+            raise SandboxError(f"could not read {path} from the container: {error.explanation}") from None
+
     def put_archive(self, folder: str, data: bytes) -> None:
         """Unpacks the tar archive `data` into `folder` of the container (an existing path that an archive
         member names is replaced); returns nothing."""

@@ -58,7 +58,8 @@ def test_resets_warm_and_fresh_return_to_the_buggy_tree(env) -> None:
     )
     assert state(env)["head"] != base, observation
     _, info = env.reset()
-    assert not info["fresh"] and state(env) == first
+    assert not info["fresh"], info.get("fresh_reason")
+    assert state(env) == first
 
     _, info = env.reset(options={"fresh": True})
     assert info["fresh"] and state(env) == first and env.unwrapped.instance.base_commit == base
