@@ -301,6 +301,30 @@ def initial_model(args: TrainArguments) -> str:
     return last
 
 
+def batch_rows(config: Any) -> tuple[int, str]:
+    """Return how many data rows one optimizer step draws (step examples for SRL/SFT, task instances for
+    RLVR) and the flag that sizes it."""
+    if hasattr(config, "examples_per_step"):  # SFT: examples per optimizer step
+        if config.examples_per_step is not None:
+            return config.examples_per_step, "--examples_per_step"
+        rows = config.per_device_train_batch_size * config.gradient_accumulation_steps * config.world_size
+        return rows, "--gradient_accumulation_steps"
+    if config.prompts_per_step is not None:  # GRPO recipes: prompts per generation batch
+        return config.prompts_per_step, "--prompts_per_step"
+    return config.generation_batch_size // config.num_generations, "--generation_batch_size"
+
+
+def check_batch_fits(rows: int, what: str, config: Any) -> None:
+    """Raise TrainError when ``rows`` (the data set's size, in ``what``) cannot fill one batch of the
+    config: the trainer would have no full step to take (GRPO's sampler has no length then)."""
+    batch, flag = batch_rows(config)
+    if rows < batch:
+        raise TrainError(
+            f"{rows} {what} cannot fill one batch of {batch} ({flag} {batch}); pass --preset cpu-demo, "
+            f"or a smaller batch: {flag} {rows} or less"
+        )
+
+
 def build_steps(source: str, out: Path) -> None:
     """Build the step dataset of the trajectories at ``source`` into ``out``; TrainError when unreadable."""
     import datasets
@@ -389,26 +413,28 @@ def run(args: TrainArguments, config: Any) -> Path:
     output_dir = Path(config.output_dir)
     if args.resume and (not output_dir.is_dir() or get_last_checkpoint(str(output_dir)) is None):
         raise TrainError(f"--resume: no checkpoint in {output_dir}")
+    if args.recipe in RLVR_RECIPES:
+        data = load_task_instances(args)
+        check_batch_fits(len(data), f"task instances of --task {args.task}", config)
+    else:
+        with config.main_process_first(desc="building the step dataset"):
+            data = load_steps(args, str(output_dir))
+        check_batch_fits(len(data), "step examples", config)
     with config.main_process_first(desc="building the model"):  # once per machine, then read by the others
         model = initial_model(args)
     if args.recipe == "srl-rlvr":
         print(f"srl-rlvr: starting from the SRL model {model}", file=sys.stderr)
     callbacks = heldout_callbacks(args, config)
     if args.recipe in RLVR_RECIPES:
-        instances = load_task_instances(args)
         experts = load_experts(args) if config.expert_shaping > 0 else None
-        if experts is not None and (
-            missing := recipe_module(args.recipe).missing_experts(instances, experts)
-        ):
+        if experts is not None and (missing := recipe_module(args.recipe).missing_experts(data, experts)):
             raise TrainError(missing)
         trainer = recipe_module(args.recipe).train(
-            config, model, instances, resume=args.resume, callbacks=callbacks, experts=experts
+            config, model, data, resume=args.resume, callbacks=callbacks, experts=experts
         )
     else:
-        with config.main_process_first(desc="building the step dataset"):
-            steps = load_steps(args, str(output_dir))
         trainer = recipe_module(args.recipe).train(
-            config, model, steps, resume=args.resume, callbacks=callbacks
+            config, model, data, resume=args.resume, callbacks=callbacks
         )
     if not trainer.is_world_process_zero():  # with several processes, one reports
         return output_dir
