@@ -42,16 +42,16 @@ def run_policy_mode(
 
     from harness import load_instances
     from harness.evaluation import evaluate
-    from harness.images import ensure_images
 
     console = Console()
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
+    unavailable = {}
     if config.executor == "local" or config.mode in ("oracle", "agentless"):  # they read files on this engine
-        ensure_images(instances, pull=config.pull)
+        unavailable = config.missing_images(instances)
     root = Path(config.run_dir) / (config.run_id or f"{config.mode}-{config.task}")
     name = model_name(config.model)
     predictions = read_predictions(root / PREDICTIONS_FILE)
-    todo = [i for i in instances if i.instance_id not in predictions]
+    todo = [i for i in instances if i.instance_id not in predictions and i.instance_id not in unavailable]
     console.print(
         f"[bold]{config.mode}[/]: {len(instances)} instances of [bold]{config.task}[/], "
         f"{len(instances) - len(todo)} already predicted; model {name} via {config.policy}"
@@ -70,6 +70,7 @@ def run_policy_mode(
             force=config.force,
             grading=config.grading(),
             executor=executor,
+            unavailable=unavailable,
         )
     console.print(policy_table(config.mode, instances, run, predictions, episodes))
     if report_more is not None:
@@ -86,6 +87,8 @@ def run_policy_mode(
         why = describe_unresolved(run.entry(instance_id))
         if why:
             console.print(f"{instance_id}: unresolved{why}", soft_wrap=True, highlight=False, markup=False)
+    for instance_id, cause in report["failure_reasons"].items():
+        console.print(f"{instance_id}: not graded: {cause}", soft_wrap=True, highlight=False, markup=False)
     console.print(f"predictions: {root / PREDICTIONS_FILE}", soft_wrap=True)
     console.print(f"report: {run.report_path}", soft_wrap=True)
     return 0 if report["completed_instances"] == report["total_instances"] else 1
