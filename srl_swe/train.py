@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -301,27 +301,36 @@ def initial_model(args: TrainArguments) -> str:
     return last
 
 
-def batch_rows(config: Any) -> tuple[int, str]:
+def batch_rows(config: Any) -> tuple[int, str, Callable[[int], int]]:
     """Return how many data rows one optimizer step draws (step examples for SRL/SFT, task instances for
-    RLVR) and the flag that sizes it."""
+    RLVR), the flag that sizes it, and the flag's value for a batch of N rows."""
     if hasattr(config, "examples_per_step"):  # SFT: examples per optimizer step
         if config.examples_per_step is not None:
-            return config.examples_per_step, "--examples_per_step"
-        rows = config.per_device_train_batch_size * config.gradient_accumulation_steps * config.world_size
-        return rows, "--gradient_accumulation_steps"
+            return config.examples_per_step, "--examples_per_step", lambda rows: rows
+        per_step = config.per_device_train_batch_size * config.world_size
+        return (
+            per_step * config.gradient_accumulation_steps,
+            "--gradient_accumulation_steps",
+            (lambda rows: max(1, rows // per_step)),
+        )
     if config.prompts_per_step is not None:  # GRPO recipes: prompts per generation batch
-        return config.prompts_per_step, "--prompts_per_step"
-    return config.generation_batch_size // config.num_generations, "--generation_batch_size"
+        return config.prompts_per_step, "--prompts_per_step", lambda rows: rows
+    generations = config.num_generations
+    return (
+        config.generation_batch_size // generations,
+        "--generation_batch_size",
+        (lambda rows: rows * generations),
+    )
 
 
 def check_batch_fits(rows: int, what: str, config: Any) -> None:
     """Raise TrainError when ``rows`` (the data set's size, in ``what``) cannot fill one batch of the
     config: the trainer would have no full step to take (GRPO's sampler has no length then)."""
-    batch, flag = batch_rows(config)
+    batch, flag, flag_value = batch_rows(config)
     if rows < batch:
         raise TrainError(
-            f"{rows} {what} cannot fill one batch of {batch} ({flag} {batch}); pass --preset cpu-demo, "
-            f"or a smaller batch: {flag} {rows} or less"
+            f"{rows} {what} cannot fill one batch of {batch} ({flag} {flag_value(batch)}); pass --preset "
+            f"cpu-demo, or a smaller batch: {flag} {flag_value(rows)} or less"
         )
 
 
