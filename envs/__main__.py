@@ -16,6 +16,19 @@ from rich.console import Console
 from harness.errors import HarnessError
 
 
+def only_instance_id(task: str, path: str | None, image_map: str | None) -> str:
+    """Returns the id of the set's one instance; raises ValueError naming --instance-ids when it has several
+    (or none)."""
+    from harness import load_instances
+
+    ids = [instance.instance_id for instance in load_instances(task, path, image_map=image_map)]
+    if len(ids) == 1:
+        return ids[0]
+    where = f"--path {path}" if path else f"--task {task}"
+    shown = " ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+    raise ValueError(f"{where} has {len(ids)} instances: pass --instance-ids ID [ID ...] (e.g. {shown})")
+
+
 def main(argv: list[str] | None = None, expert_for: Callable | None = None) -> int:
     """Runs the interactive prompt; returns the process exit status.
 
@@ -42,7 +55,12 @@ def main(argv: list[str] | None = None, expert_for: Callable | None = None) -> i
     colour = not args.no_color and sys.stdout.isatty()
     console = Console(no_color=not colour, highlight=False, soft_wrap=True)
     config = SWEEnvConfig(step_timeout_s=args.timeout, pull_images=not args.no_pull)
-    for instance_id in args.instance_ids or [None]:
+    try:
+        instance_ids = args.instance_ids or [only_instance_id(args.task, args.path, args.image_map)]
+    except (HarnessError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for instance_id in instance_ids:
         try:
             env = SWEEnv(
                 task=args.task,
@@ -56,7 +74,7 @@ def main(argv: list[str] | None = None, expert_for: Callable | None = None) -> i
             return 2
         try:
             expert = [] if args.no_expert else (expert_for or scripted_expert_actions)(env.instance)
-            run_session(InteractiveSession(ExpertAware(env, expert), console), colour)
+            run_session(InteractiveSession(ExpertAware(env, expert, follow=False), console), colour)
         except (HarnessError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

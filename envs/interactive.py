@@ -23,9 +23,9 @@ from envs.wrappers import ExpertAware
 HELP = {
     ":help": "this list",
     ":problem": "show the problem statement again",
-    ":expert": "show the expert's action for this step (step k is compared with expert step k)",
-    ":next": "run the expert's action for this step",
-    ":sim": "similarity of your last action to the expert's action at that step (the SRL reward)",
+    ":expert": "run the expert's step at the cursor, then move the cursor to the expert's next step",
+    ":next": "show the expert's step at the cursor (action, recorded observation) without moving it",
+    ":sim": "similarity of your last action to the expert's step at the cursor then (the SRL reward)",
     ":diff": "the current patch against the base commit",
     ":reset [fresh]": "restore the repository (fresh: in a new container)",
     ":replay": "reset, replay the expert's actions and report where observations diverge",
@@ -69,8 +69,8 @@ class InteractiveSession:
         self._commands: dict[str, Callable[[str], None]] = {
             ":help": self.show_help,
             ":problem": lambda _: self._print_text(self.problem),
-            ":expert": self.show_expert,
-            ":next": self.run_expert_action,
+            ":expert": self.run_expert_action,
+            ":next": self.show_expert,
             ":sim": self.show_similarity,
             ":diff": self.show_diff,
             ":reset": self.reset,
@@ -124,9 +124,13 @@ class InteractiveSession:
         for name, text in HELP.items():
             self.console.print(f"  [cyan]{escape(f'{name:<16}')}[/] {text}")
         self.console.print("  anything else is an action: a bash command, a tool call, or submit")
+        self.console.print(
+            "  the expert cursor moves only with :expert; an action you type is compared with the expert's "
+            "step at the cursor and leaves it there; :reset and :replay put it back at step 0"
+        )
 
     def show_expert(self, _: str) -> None:
-        """Prints the expert's next action and its recorded observation."""
+        """Prints the expert's step at the cursor (its action and recorded observation); the cursor stays."""
         step = self.env.next_expert_step()
         if step is None:
             self.console.print("[yellow]the expert has no more steps[/]")
@@ -138,13 +142,17 @@ class InteractiveSession:
             self._print_text(step.observation, style="dim")
 
     def run_expert_action(self, _: str) -> None:
-        """Runs the expert's next action as if typed."""
+        """Runs the expert's step at the cursor as if typed, then moves the cursor to its next step."""
         step = self.env.next_expert_step()
         if step is None:
             self.console.print("[yellow]the expert has no more steps[/]")
             return
-        self.console.print(f"[magenta]$ {escape(step.action)}[/]")
+        if self.env.unwrapped.episode_over:
+            self.console.print("[yellow]the episode is over: :reset to start again[/]")
+            return
+        self.console.print(f"[magenta]expert step {self.env.expert_index}: $ {escape(step.action)}[/]")
         self.act(step.action)
+        self.env.advance()
 
     def show_similarity(self, _: str) -> None:
         """Prints the SRL similarity of the last action to the expert's action at that step."""

@@ -21,11 +21,16 @@ class ExpertAware(gym.Wrapper[str, str, str, str]):
     step() info gains: expert_step (the step's index), expert_action (None past the expert's last step),
     similarity (`action_similarity(action, expert_action)`, None past the end), next_expert_action.
     reset() info gains next_expert_action.
+
+    With ``follow=False`` the expert's position is a cursor that only :meth:`advance` moves: each action is
+    compared with the expert's step at the cursor and leaves it there (a person exploring between the
+    expert's steps, as in ``python -m envs``).
     """
 
-    def __init__(self, env: gym.Env[str, str], expert: Expert) -> None:
+    def __init__(self, env: gym.Env[str, str], expert: Expert, follow: bool = True) -> None:
         super().__init__(env)
         self.expert_steps: list[RecordedStep] = expert_steps(expert)
+        self.follow = follow
         self._index = 0
 
     @property
@@ -56,9 +61,16 @@ class ExpertAware(gym.Wrapper[str, str, str, str]):
             "expert_action": expert.action if expert else None,
             "similarity": similarity,
         }
-        self._index += 1
+        if self.follow:
+            self._index += 1
         info["next_expert_action"] = self._next_action()
         return observation, reward, terminated, truncated, info
+
+    def advance(self) -> int:
+        """Moves the expert's position to its next step (kept at the end past its last); returns the new
+        index."""
+        self._index = min(self._index + 1, len(self.expert_steps))
+        return self._index
 
     def _next_action(self) -> str | None:
         step = self.next_expert_step()

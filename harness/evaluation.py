@@ -94,6 +94,7 @@ def evaluate(
     image_id: Callable[[str], str | None] = engine_image_id,
     executor: Executor | None = None,
     manifest: Mapping[str, Any] | None = None,
+    unavailable: Mapping[str, str] | None = None,
 ) -> EvaluationRun:
     """Grade every instance's predicted patch on `executor` (default: `workers` threads on this machine's
     engine, their image ids from `image_id`); return the finished run.
@@ -104,11 +105,15 @@ def evaluate(
     here, in this process, as the executor streams them back, whichever machine graded them. The run
     report's `provenance` holds the project's and swebench's versions, the commit, the grading settings,
     each instance's image id and `manifest` (what made the predictions, from the caller).
+    ``unavailable`` (instance id -> cause, e.g. its image is missing) are not graded: they are the run's
+    error instances with that cause.
     """
     instances = list(instances)
-    run = EvaluationRun(Path(run_dir), run_id, model_name)
+    unavailable = unavailable or {}
+    run = EvaluationRun(Path(run_dir), run_id, model_name, errors=dict(unavailable))
+    graded = [instance for instance in instances if instance.instance_id not in unavailable]
     executor = executor or LocalExecutor(workers, image_id)
-    image_ids = executor.image_ids(instances)
+    image_ids = executor.image_ids(graded)
     keys = {
         instance.instance_id: {
             "instance_id": instance.instance_id,
@@ -116,11 +121,11 @@ def evaluate(
             "image": instance.image,
             "image_id": image_ids[instance.image],
         }
-        for instance in instances
+        for instance in graded
     }
     run.provenance = provenance(grading or GradingConfig(), timeout_s, keys, manifest)
     pending = []
-    for instance in instances:
+    for instance in graded:
         cached = None if force else _cached(run, instance.instance_id, keys[instance.instance_id])
         if cached is not None:
             run.results[instance.instance_id] = cached
@@ -139,8 +144,8 @@ def evaluate(
         )
         for instance in pending
     ]
-    done_before = len(instances) - len(pending)
-    with _progress(progress, len(instances), done_before, f"grading {model_name}") as advance:
+    done_before = len(graded) - len(pending)
+    with _progress(progress, len(graded), done_before, f"grading {model_name}") as advance:
         for outcome in executor.run(jobs, grader):
             iid = outcome.instance_id
             if outcome.retries:

@@ -248,6 +248,27 @@ def ensure_images(
     return sorted(wanted)
 
 
+def ensure_each_image(
+    instances: Iterable[TaskInstance], *, pull: bool = True, progress: bool = True
+) -> dict[str, str]:
+    """Make each instance's image available as :func:`ensure_images` does, one image at a time, so that one
+    missing image stops only its own instances.
+
+    Returns the instances whose image is still missing, by instance id, each with its one-line cause (the
+    image, where its name came from, why it could not be had); the other instances' images are there.
+    """
+    by_image: dict[str, list[TaskInstance]] = {}
+    for instance in instances:
+        by_image.setdefault(instance.image, []).append(instance)
+    causes = {}
+    for group in by_image.values():
+        try:
+            ensure_images(group[:1], pull=pull, progress=progress)
+        except ImageMissingError as error:
+            causes |= {instance.instance_id: str(error) for instance in group}
+    return causes
+
+
 def _named(instances: Sequence[TaskInstance]) -> str:
     """Return 'image X for instance Y (from Z)' for the first few instances, and how many more."""
     shown = "; ".join(

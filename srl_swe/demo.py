@@ -1,6 +1,8 @@
 """``python -m srl_swe.demo``: the main job on the embedded default (demo tasks, tiny model), end to end.
 
-Stages, each skipped when its outputs exist (run the command again to resume):
+Stages, each skipped when its outputs exist (run the command again to resume): ``gold`` once, then stages
+2–6 once per seed (``--seeds N``: seeds ``seed``, ``seed + 1``, …, each run in ``OUT/seed-S``), then the
+summary over the seeds:
 
 1. ``gold``    — validate the demo set in containers (every gold patch resolves, an empty patch none);
 2. ``steps``   — step examples from the demo's expert trajectories, ``validation`` instances held out;
@@ -10,14 +12,19 @@ Stages, each skipped when its outputs exist (run the command again to resume):
    then ``srl-rlvr`` — the paper's curriculum: RLVR in the demo containers from the SRL model for
    ``rlvr_steps`` steps (``--recipe srl-rlvr --preset cpu-demo``);
 5. ``sft``, ``srl``, ``srl-rlvr`` measured as the base model was;
-6. ``comparison`` — one table (rows base, SFT, SRL, SRL→RLVR), ``OUT/comparison.json`` and
-   ``OUT/comparison.png`` (held-out step reward against training step).
+6. ``comparison`` — one table (rows base, SFT, SRL, SRL→RLVR), ``OUT/seed-S/comparison.json`` and
+   ``OUT/seed-S/comparison.png`` (held-out step reward against training step);
+
+then the **summary**: each row's mean ± standard deviation over the seeds, and in how many seeds SRL beats
+the base model on the held-out steps (greedy step reward), in ``OUT/comparison.json``.
 
 Flags are the fields of :class:`DemoConfig` (TRL's parser: dashes or underscores, ``--config FILE.yaml``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import statistics
 import subprocess
 import sys
 import time
@@ -59,7 +66,14 @@ class DemoConfig:
     )
     samples: int = field(default=4, metadata={"help": "sampled completions per held-out step (T=1.0)"})
     e2e_max_steps: int = field(default=4, metadata={"help": "actions per e2e episode before it is graded"})
-    seed: int = field(default=0, metadata={"help": "seed of the split, training and sampling"})
+    seed: int = field(default=0, metadata={"help": "first seed of the split, training and sampling"})
+    seeds: int = field(
+        default=3,
+        metadata={
+            "help": "runs of stages 2-6, with seeds seed, seed+1, ... (each in OUT/seed-S); the summary "
+            "shows their mean and spread and in how many SRL beats the base model"
+        },
+    )
     verbose: bool = field(default=False, metadata={"help": "show the frameworks' own logs"})
 
     def __post_init__(self) -> None:
@@ -71,6 +85,7 @@ class DemoConfig:
             "num_generations",
             "validation_every",
             "max_new_tokens",
+            "seeds",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -93,19 +108,23 @@ def parse(argv: Sequence[str]) -> DemoConfig:
 class Demo:
     """The stages of one demo run over ``config.out``."""
 
-    def __init__(self, config: DemoConfig) -> None:
+    def __init__(self, config: DemoConfig, out: Path | None = None, started: float | None = None) -> None:
+        """``out``: the folder of this seed's stages (default: ``config.out``); the gold validation is
+        always under ``config.out``. ``started``: when the whole demo started (default: now)."""
         from rich.console import Console
 
         self.config = config
-        self.out = Path(config.out)
+        self.root = Path(config.out)
+        self.out = out or self.root
         self.console = Console()
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
 
     def stage(self, number: int, name: str, done: bool) -> bool:
         """Print the stage's header; return whether it must run (its outputs do not exist yet)."""
         elapsed = time.monotonic() - self.started
         state = "[green]done already, skipped[/]" if done else "running"
-        self.console.rule(f"[bold]{number}/6 {name}[/] · {state} · {elapsed:.0f} s")
+        seed = "" if number == 1 else f" · seed {self.config.seed}"
+        self.console.rule(f"[bold]{number}/6 {name}[/]{seed} · {state} · {elapsed:.0f} s")
         return not done
 
     def gold(self) -> None:
@@ -113,9 +132,9 @@ class Demo:
         from srl_swe.eval_config import EvalConfig
         from srl_swe.eval_gold import run_gold
 
-        report = self.out / "eval/gold-demo/gold/gold.gold-demo.json"
+        report = self.root / "eval/gold-demo/gold/gold.gold-demo.json"
         run = self.stage(1, "gold validation", report.is_file())
-        if run and run_gold(EvalConfig(mode="gold", task="demo", run_dir=str(self.out / "eval"))) != 0:
+        if run and run_gold(EvalConfig(mode="gold", task="demo", run_dir=str(self.root / "eval"))) != 0:
             report.unlink(missing_ok=True)
             raise DemoError("gold validation failed: see the table above")
 
@@ -230,14 +249,70 @@ class Demo:
         )
 
     def run(self) -> list[dict[str, Any]]:
-        """Run (or resume) every stage; return the comparison rows."""
-        self.gold()
+        """Run (or resume) stages 2-6 of this seed; return its comparison rows."""
         steps = self.steps()
         rows = [self.measure("base", None, steps)]
         trained = {recipe: self.train(recipe, steps) for recipe in ROWS[1:]}
         rows += [self.measure(recipe, str(folder), steps) for recipe, folder in trained.items()]
         self.compare(rows)
         return rows
+
+
+def run_seeds(config: DemoConfig) -> dict[str, Any]:
+    """Validate the gold patches once, run (or resume) stages 2-6 for each seed, then write and print the
+    summary over the seeds; return the summary document (``OUT/comparison.json``)."""
+    from harness.evaluation import write_json_atomic
+
+    first = Demo(config)
+    first.gold()
+    runs = {}
+    for seed in range(config.seed, config.seed + config.seeds):
+        out = first.root / f"seed-{seed}"
+        runs[seed] = Demo(dataclasses.replace(config, seed=seed), out, first.started).run()
+    document = {"seeds": list(runs), "summary": summarize(runs), "runs": {str(s): r for s, r in runs.items()}}
+    write_json_atomic(first.root / f"{COMPARISON}.json", document)
+    first.console.rule(
+        f"[bold]summary over {len(runs)} seed(s)[/] · {time.monotonic() - first.started:.0f} s"
+    )
+    first.console.print(summary_table(document["summary"], len(runs)))
+    first.console.print(wins_line(document["summary"]), soft_wrap=True, highlight=False)
+    first.console.print(f"summary: {first.root / COMPARISON}.json", highlight=False)
+    return document
+
+
+SUMMARY_METRICS = (
+    "heldout_step_reward",
+    "heldout_step_reward_sampled",
+    "format_error_rate",
+    "exact_match_rate",
+    "similarity",
+    "oracle_resolved",
+    "e2e_resolved",
+)
+
+
+def summarize(runs: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Return, per comparison row, each metric's mean, standard deviation (0 for one seed), min and max over
+    the seeds' runs, and in how many seeds SRL's greedy held-out step reward is above the base model's."""
+    rows = {}
+    for name in ROWS:
+        per_seed = [next(row for row in seed_rows if row["name"] == name) for seed_rows in runs.values()]
+        rows[name] = {}
+        for metric in SUMMARY_METRICS:
+            values = [row[metric] for row in per_seed if row[metric] is not None]
+            if values:
+                rows[name][metric] = {
+                    "mean": statistics.fmean(values),
+                    "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                    "min": min(values),
+                    "max": max(values),
+                }
+
+    def greedy(seed_rows: list[dict[str, Any]], name: str) -> float:
+        return next(row["heldout_step_reward"] for row in seed_rows if row["name"] == name)
+
+    wins = sum(greedy(seed_rows, "srl") > greedy(seed_rows, "base") for seed_rows in runs.values())
+    return {"rows": rows, "srl_beats_base": wins, "seeds": len(runs)}
 
 
 def report_name(mode: str, model: str | None) -> str:
@@ -296,6 +371,42 @@ def comparison_table(rows: Sequence[dict[str, Any]]):
     return table
 
 
+def summary_table(summary: dict[str, Any], seeds: int):
+    """Return the rich table of the summary: each row's mean ± standard deviation over the seeds."""
+    from rich.table import Table
+
+    columns = {
+        "heldout_step_reward": "greedy",
+        "heldout_step_reward_sampled": "T=1",
+        "format_error_rate": "format err",
+        "similarity": "similar",
+        "oracle_resolved": "oracle",
+        "e2e_resolved": "e2e",
+    }
+    table = Table(
+        title=f"the demo's comparison over {seeds} seed(s)",
+        caption="mean ± standard deviation over the seeds (each seed's table is above; min, max and the "
+        "exact-match rate are in comparison.json)",
+    )
+    table.add_column("model", no_wrap=True)
+    for label in columns.values():
+        table.add_column(label, justify="right")
+    for name, metrics in summary["rows"].items():
+        cells = [
+            f"{metrics[k]['mean']:.3f}±{metrics[k]['std']:.2f}" if k in metrics else "–" for k in columns
+        ]
+        table.add_row(name, *cells)
+    return table
+
+
+def wins_line(summary: dict[str, Any]) -> str:
+    """Return the line saying in how many seeds SRL beat the base model."""
+    return (
+        f"SRL beats the base model on the held-out steps (greedy step reward) in {summary['srl_beats_base']} "
+        f"of {summary['seeds']} seed(s)"
+    )
+
+
 def plot_heldout(rows: Sequence[dict[str, Any]], runs: dict[str, Path], path: Path) -> Path:
     """Plot held-out step reward against training step (one line per trained run, the base model as a
     level); return the PNG's path."""
@@ -335,7 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from harness.sandbox import SandboxError
 
     try:
-        Demo(parse(argv)).run()
+        run_seeds(parse(argv))
     except (DemoError, HarnessError, SandboxError, PolicyStartError, ValueError, OSError) as error:
         print(f"error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
         return 2

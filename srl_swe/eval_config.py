@@ -38,6 +38,13 @@ class EvalConfig:
         default=True,
         metadata={"help": "pull missing images when a registry answers (--no-pull: never; one line instead)"},
     )
+    fail_fast: bool = field(
+        default=False,
+        metadata={
+            "help": "stop before grading when an instance's image is missing and cannot be pulled (default: "
+            "grade the others and report those as error instances, exit 1)"
+        },
+    )
     force: bool = field(
         default=False,
         metadata={
@@ -294,6 +301,17 @@ class EvalConfig:
             max_retries=self.max_retries,
             pull=self.pull,
         )
+
+    def missing_images(self, instances: list) -> dict[str, str]:
+        """Make the instances' images available on this machine's engine (demo images built, others pulled
+        unless --no-pull); return the instances whose image is still missing, by id, with the cause.
+        --fail-fast raises ImageMissingError instead."""
+        from harness.images import ensure_each_image, ensure_images
+
+        if self.fail_fast:
+            ensure_images(instances, pull=self.pull)
+            return {}
+        return ensure_each_image(instances, pull=self.pull)
 
     def grading(self) -> GradingConfig:
         """Return the grading sandbox's settings (network, memory, pids) this run asks for."""

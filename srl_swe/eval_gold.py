@@ -16,12 +16,12 @@ def run_gold(config: EvalConfig) -> int:
 
     from harness import load_instances
     from harness.evaluation import evaluate
-    from harness.images import ensure_images
 
     console = Console()
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
+    unavailable = {}
     if config.executor == "local":  # a Ray cluster's workers check or pull the images on their own nodes
-        ensure_images(instances, pull=config.pull)
+        unavailable = config.missing_images(instances)
     run_id = config.run_id or f"{config.mode}-{config.task}"
     root = Path(config.run_dir) / run_id
     where = f"{config.workers} workers" if config.executor == "local" else "on Ray"
@@ -41,12 +41,13 @@ def run_gold(config: EvalConfig) -> int:
                 force=config.force,
                 grading=config.grading(),
                 executor=executor,
+                unavailable=unavailable,
             )
             for name, predictions in patches.items()
         }
     console.print(gold_table(instances, runs))
     for name, run in runs.items():
-        graded = len(instances) - len(run.reused)
+        graded = len(instances) - len(run.reused) - len(unavailable)
         console.print(
             f"{name}: {graded} graded, {len(run.reused)} reused (same instance, patch and image; --force "
             "regrades)"

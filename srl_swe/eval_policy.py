@@ -49,19 +49,19 @@ def run_policy_mode(
 
     from harness import load_instances
     from harness.evaluation import evaluate
-    from harness.images import ensure_images
 
     console = Console()
     instances = load_instances(config.task, config.path, config.instance_ids, image_map=config.image_map)
+    unavailable = {}
     if config.executor == "local" or config.mode in ("oracle", "agentless"):  # they read files on this engine
-        ensure_images(instances, pull=config.pull)
+        unavailable = config.missing_images(instances)
     name = model_name(config.model)
     root = Path(config.run_dir) / (config.run_id or default_run_id(config, name))
     with config.open_executor() as executor:
         manifest = _manifest(config, name, instances, executor, root)
         claim_run_folder(root, manifest, config.force)
         predictions = read_predictions(root / PREDICTIONS_FILE)
-        todo = [i for i in instances if i.instance_id not in predictions]
+        todo = [i for i in instances if i.instance_id not in predictions and i.instance_id not in unavailable]
         console.print(
             f"[bold]{config.mode}[/]: {len(instances)} instances of [bold]{config.task}[/], "
             f"{len(instances) - len(todo)} already predicted (same settings: {root / MANIFEST_FILE}); "
@@ -82,6 +82,7 @@ def run_policy_mode(
             grading=config.grading(),
             executor=executor,
             manifest=manifest,
+            unavailable=unavailable,
         )
     console.print(policy_table(config.mode, instances, run, predictions, episodes))
     if report_more is not None:

@@ -14,12 +14,19 @@ lengths; then the chat template) whose assistant turn is a short ``<think>…</t
 assistant turn only. Afterwards the model often writes the format after a real prompt, with varied actions,
 so GRPO groups get rewards that differ; it knows nothing about fixing bugs.
 
-The same seed gives the same files on one machine (seeded sampling, a fixed thread count while training);
-they are cached under `$SRL_SWE_CACHE/models` (default `~/.cache/srl_swe/models`) by a key of everything
-that shapes them (spec, corpus, system prompt, chat template, builder version).
+The same seed gives the same files on one machine (seeded sampling, a fixed thread count while training),
+but not across machines: the warm-up's float sums depend on the CPU's kernels (AVX2 or AVX-512), so two
+machines would train two different models. The default model is therefore **shipped**, built once, in
+`srl_swe/assets/tiny_model/` (about 2 MB) with a manifest (`srl_swe_tiny_model.json`): the spec, the key of
+everything that shaped it, the sha256 of each file and the machine that built it. The default spec loads
+those files as they are (checked against the manifest, never retrained); another spec is built here and
+cached under `$SRL_SWE_CACHE/models` (default `~/.cache/srl_swe/models`) by its key (spec, corpus, system
+prompt, chat template, builder version).
 
 CLI: `python -m srl_swe.tiny_model [--seed N] [--cache-dir DIR]` prints the model directory (progress goes
-to stderr).
+to stderr); `python -m srl_swe.tiny_model --regenerate` rebuilds the shipped model on this machine and
+rewrites `srl_swe/assets/tiny_model/` (do it when the corpus, the system prompt or the builder changes; the
+tests fail until then).
 """
 
 from __future__ import annotations
@@ -28,17 +35,23 @@ import argparse
 import hashlib
 import json
 import os
+import platform
 import random
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
 from agents.prompts import SYSTEM_PROMPT, action_block, build_prompt
+from srl_swe.models import ModelNotFoundError
 
 CORPUS = resources.files("srl_swe") / "assets" / "tiny_corpus.txt"
+SHIPPED = Path(str(resources.files("srl_swe") / "assets" / "tiny_model"))
+"""The default tiny model, built once and shipped so that every machine loads the same weights."""
+MANIFEST = "srl_swe_tiny_model.json"
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -248,10 +261,88 @@ def _write_model(spec: TinyModelSpec, corpus: str, out: Path) -> None:
     (out / "srl_swe_tiny_model.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
 
 
+class ShippedModelError(ModelNotFoundError):
+    """The shipped tiny model's files are not what its manifest records, or were built for other settings."""
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """Return the sha256 of every file of a model folder but its manifest, by file name."""
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != MANIFEST
+    }
+
+
+def read_manifest(folder: Path = SHIPPED) -> dict:
+    """Return the manifest of a shipped model folder (spec, key, files' sha256, the machine that built it)."""
+    return json.loads((folder / MANIFEST).read_text())
+
+
+def check_shipped(spec: TinyModelSpec, corpus: str, folder: Path = SHIPPED) -> Path:
+    """Return ``folder`` when it holds the model ``spec`` describes, its files as its manifest records them;
+    raise ShippedModelError naming what differs (and how to regenerate) otherwise."""
+    regenerate = "regenerate it: python -m srl_swe.tiny_model --regenerate"
+    if not (folder / MANIFEST).is_file():
+        raise ShippedModelError(f"no shipped tiny model in {folder} (no {MANIFEST}); {regenerate}")
+    manifest = read_manifest(folder)
+    if manifest["key"] != spec.cache_key(corpus) or manifest["spec"] != asdict(spec):
+        raise ShippedModelError(
+            f"the shipped tiny model in {folder} was built for other settings (key {manifest['key']}, this "
+            f"builder's {spec.cache_key(corpus)}: the corpus, system prompt, spec or builder changed); "
+            f"{regenerate}"
+        )
+    changed = sorted(set(file_digests(folder).items()) ^ set(manifest["files"].items()))
+    if changed:
+        names = ", ".join(sorted({name for name, _ in changed}))
+        raise ShippedModelError(
+            f"the shipped tiny model's files differ from its manifest ({names}); {regenerate}"
+        )
+    return folder
+
+
+def regenerate_shipped(folder: Path = SHIPPED) -> Path:
+    """Build the default tiny model on this machine into ``folder`` (replacing what is there) with its
+    manifest; return the folder."""
+    spec = TinyModelSpec()
+    corpus = CORPUS.read_text(encoding="utf-8")
+    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=folder.parent))
+    try:
+        _write_model(spec, corpus, staging)
+        manifest = {
+            "spec": asdict(spec),
+            "key": spec.cache_key(corpus),
+            "builder_version": BUILDER_VERSION,
+            "files": file_digests(staging),
+            "built_on": built_on(),
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        for path in staging.iterdir():
+            path.chmod(0o644)
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def built_on() -> dict[str, str]:
+    """Return what describes this machine's float kernels: CPU model, widest vector extension, torch."""
+    import torch
+
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if "model name" in line), "")
+    vector = "avx512" if " avx512f" in flags else "avx2" if " avx2" in flags else platform.machine()
+    return {"cpu": model or platform.processor(), "vector": vector, "torch": torch.__version__}
+
+
 def build_tiny_model(spec: TinyModelSpec | None = None, cache_dir: Path | None = None) -> Path:
-    """Build the tiny model unless it is cached; return its Hugging Face-format directory."""
+    """Return the tiny model's Hugging Face-format directory: the shipped one for the default spec (checked
+    against its manifest, never retrained), else one built here unless it is cached."""
     spec = spec or TinyModelSpec()
     corpus = CORPUS.read_text(encoding="utf-8")
+    if spec == TinyModelSpec():
+        return check_shipped(spec, corpus)
     cache_dir = cache_dir or default_cache_dir()
     target = cache_dir / f"tiny-qwen2-{spec.cache_key(corpus)}"
     if (target / "config.json").is_file():
@@ -276,8 +367,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m srl_swe.tiny_model", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=TinyModelSpec.seed)
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument(
+        "--regenerate", action="store_true", help=f"rebuild the shipped default model here, into {SHIPPED}"
+    )
     args = parser.parse_args(argv)
-    path = build_tiny_model(TinyModelSpec(seed=args.seed), args.cache_dir)
+    try:
+        path = (
+            regenerate_shipped()
+            if args.regenerate
+            else build_tiny_model(TinyModelSpec(seed=args.seed), args.cache_dir)
+        )
+    except ShippedModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(path)
     return 0
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -304,6 +304,39 @@ def initial_model(args: TrainArguments) -> str:
     return last
 
 
+def batch_rows(config: Any) -> tuple[int, str, Callable[[int], int]]:
+    """Return how many data rows one optimizer step draws (step examples for SRL/SFT, task instances for
+    RLVR), the flag that sizes it, and the flag's value for a batch of N rows."""
+    if hasattr(config, "examples_per_step"):  # SFT: examples per optimizer step
+        if config.examples_per_step is not None:
+            return config.examples_per_step, "--examples_per_step", lambda rows: rows
+        per_step = config.per_device_train_batch_size * config.world_size
+        return (
+            per_step * config.gradient_accumulation_steps,
+            "--gradient_accumulation_steps",
+            (lambda rows: max(1, rows // per_step)),
+        )
+    if config.prompts_per_step is not None:  # GRPO recipes: prompts per generation batch
+        return config.prompts_per_step, "--prompts_per_step", lambda rows: rows
+    generations = config.num_generations
+    return (
+        config.generation_batch_size // generations,
+        "--generation_batch_size",
+        (lambda rows: rows * generations),
+    )
+
+
+def check_batch_fits(rows: int, what: str, config: Any) -> None:
+    """Raise TrainError when ``rows`` (the data set's size, in ``what``) cannot fill one batch of the
+    config: the trainer would have no full step to take (GRPO's sampler has no length then)."""
+    batch, flag, flag_value = batch_rows(config)
+    if rows < batch:
+        raise TrainError(
+            f"{rows} {what} cannot fill one batch of {batch} ({flag} {flag_value(batch)}); pass --preset "
+            f"cpu-demo, or a smaller batch: {flag} {flag_value(rows)} or less"
+        )
+
+
 def build_steps(source: str, out: Path) -> None:
     """Build the step dataset of the trajectories at ``source`` into ``out``; TrainError when unreadable."""
     import datasets
@@ -395,26 +428,28 @@ def run(args: TrainArguments, config: Any) -> Path:
     output_dir = Path(config.output_dir)
     if args.resume and (not output_dir.is_dir() or get_last_checkpoint(str(output_dir)) is None):
         raise TrainError(f"--resume: no checkpoint in {output_dir}")
+    if args.recipe in RLVR_RECIPES:
+        data = load_task_instances(args)
+        check_batch_fits(len(data), f"task instances of --task {args.task}", config)
+    else:
+        with config.main_process_first(desc="building the step dataset"):
+            data = load_steps(args, str(output_dir))
+        check_batch_fits(len(data), "step examples", config)
     with config.main_process_first(desc="building the model"):  # once per machine, then read by the others
         model = initial_model(args)
     if args.recipe == "srl-rlvr":
         print(f"srl-rlvr: starting from the SRL model {model}", file=sys.stderr)
     callbacks = heldout_callbacks(args, config)
     if args.recipe in RLVR_RECIPES:
-        instances = load_task_instances(args)
         experts = load_experts(args) if config.expert_shaping > 0 else None
-        if experts is not None and (
-            missing := recipe_module(args.recipe).missing_experts(instances, experts)
-        ):
+        if experts is not None and (missing := recipe_module(args.recipe).missing_experts(data, experts)):
             raise TrainError(missing)
         trainer = recipe_module(args.recipe).train(
-            config, model, instances, resume=args.resume, callbacks=callbacks, experts=experts
+            config, model, data, resume=args.resume, callbacks=callbacks, experts=experts
         )
     else:
-        with config.main_process_first(desc="building the step dataset"):
-            steps = load_steps(args, str(output_dir))
         trainer = recipe_module(args.recipe).train(
-            config, model, steps, resume=args.resume, callbacks=callbacks
+            config, model, data, resume=args.resume, callbacks=callbacks
         )
     if not trainer.is_world_process_zero():  # with several processes, one reports
         return output_dir

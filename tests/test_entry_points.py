@@ -137,17 +137,26 @@ def test_train_on_swe_gym_here_ends_in_one_line(tmp_path: Path) -> None:
 @pytest.mark.train
 def test_demo_runs_every_stage_on_a_short_budget_and_resumes(tmp_path: Path) -> None:
     budget = " --train_steps 1 --rlvr_steps 1 --validation_every 1 --samples 1 --max_new_tokens 16"
-    budget += " --e2e_max_steps 1"
+    budget += " --e2e_max_steps 1 --seeds 2"
     out = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
-    rows = json.loads((tmp_path / "runs/demo/comparison.json").read_text())
-    assert [row["name"] for row in rows] == ["base", "sft", "srl", "srl-rlvr"]
-    for row in rows:
-        assert -1.0 <= row["heldout_step_reward"] <= 1.0 and 0.0 <= row["format_error_rate"] <= 1.0
-        assert 0.0 <= row["oracle_resolved"] <= 1.0 and 0.0 <= row["e2e_resolved"] <= 1.0
-    assert (tmp_path / "runs/demo/comparison.png").read_bytes().startswith(b"\x89PNG")
-    assert "base vs SFT vs SRL" in out
+    document = json.loads((tmp_path / "runs/demo/comparison.json").read_text())
+    assert document["seeds"] == [0, 1]
+    for seed in ("0", "1"):
+        rows = document["runs"][seed]
+        assert [row["name"] for row in rows] == ["base", "sft", "srl", "srl-rlvr"]
+        for row in rows:
+            assert -1.0 <= row["heldout_step_reward"] <= 1.0 and 0.0 <= row["format_error_rate"] <= 1.0
+            assert 0.0 <= row["oracle_resolved"] <= 1.0 and 0.0 <= row["e2e_resolved"] <= 1.0
+        assert (tmp_path / f"runs/demo/seed-{seed}/comparison.png").read_bytes().startswith(b"\x89PNG")
+    greedy = document["summary"]["rows"]["srl"]["heldout_step_reward"]
+    assert greedy["min"] <= greedy["mean"] <= greedy["max"]
+    wins = document["summary"]["srl_beats_base"]
+    assert "the demo's comparison over 2 seed(s)" in out
+    assert (
+        f"SRL beats the base model on the held-out steps (greedy step reward) in {wins} of 2 seed(s)" in out
+    )
     again = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
-    assert again.count("done already, skipped") == 9  # gold, steps, 4 measures, 3 trainings
+    assert again.count("done already, skipped") == 1 + 2 * 8  # gold; per seed: steps, 4 measures, 3 trainings
 
 
 @pytest.mark.docker

@@ -28,7 +28,7 @@ def _prompt(*args: str, script: str) -> subprocess.CompletedProcess[str]:
 
 def test_recorded_expert_is_shown_and_replayed_to_reward_one() -> None:
     first_action = read(TRAJECTORIES_DIR / f"{INSTANCE}.traj")[0].steps[0].action
-    result = _prompt(script=":expert\n:replay\n:quit\n")
+    result = _prompt(script=":next\n:replay\n:quit\n")
     assert result.returncode == 0, result.stderr
     assert first_action in result.stdout
     assert "resolved: True reward 1.0" in result.stdout

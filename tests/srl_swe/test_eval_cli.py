@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,47 @@ def test_engine_that_does_not_answer_is_one_line(tmp_path: Path, capsys, monkeyp
     assert main(["--task", "demo", "--run-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: Docker engine not reachable") and "\n" not in err
+
+
+MISSING_IMAGE = "localhost:1/srl-swe-h24-missing:nope"  # no registry answers there: it cannot be pulled
+PARTIAL = ["--task", "demo", "--instance-ids", "srl-demo__semverkit-8", "srl-demo__tabulet-5"]
+
+
+def _partial_image_map(tmp_path: Path) -> Path:
+    image_map = tmp_path / "images.json"
+    image_map.write_text(json.dumps({"srl-demo__tabulet-5": MISSING_IMAGE}))
+    return image_map
+
+
+def _eval(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "srl_swe.eval", *PARTIAL, "--run-dir", str(tmp_path / "runs"), *argv]
+    return subprocess.run(
+        [*command, "--image-map", str(_partial_image_map(tmp_path))],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "COLUMNS": "300"},
+    )
+
+
+@pytest.mark.parametrize("mode", ["gold", "oracle"])
+def test_a_missing_image_makes_error_instances_and_the_others_are_graded(tmp_path: Path, mode: str) -> None:
+    policy = ["--policy", "transformers", "--max-new-tokens", "16"] if mode == "oracle" else []
+    done = _eval(tmp_path, "--mode", mode, *policy)
+    assert done.returncode == 1, done.stderr[-3000:]
+    missing = [line for line in done.stdout.splitlines() if line.startswith("srl-demo__tabulet-5:")]
+    assert missing and all(MISSING_IMAGE in line and "no registry answered" in line for line in missing)
+    name = "gold" if mode == "gold" else "srl-swe-tiny"
+    report = json.loads(next((tmp_path / "runs").glob(f"*/**/{name}.{mode}-demo.json")).read_text())
+    assert report["completed_ids"] == ["srl-demo__semverkit-8"]
+    assert report["error_ids"] == ["srl-demo__tabulet-5"]
+    assert MISSING_IMAGE in report["failure_reasons"]["srl-demo__tabulet-5"]
+    if mode == "gold":
+        assert report["resolved_ids"] == ["srl-demo__semverkit-8"]
+
+
+def test_fail_fast_stops_on_a_missing_image_before_grading(tmp_path: Path) -> None:
+    done = _eval(tmp_path, "--mode", "gold", "--fail-fast")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-3000:]
+    assert done.stderr.startswith(f"error: image {MISSING_IMAGE} for instance srl-demo__tabulet-5")
+    assert not (tmp_path / "runs").exists()

@@ -4,6 +4,11 @@ completion format after a real SRL step prompt."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -118,3 +123,52 @@ def test_unknown_model_is_reported_in_one_line(
 def test_folder_without_config_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match=r"no config\.json"):
         resolve_model(str(tmp_path))
+
+
+def test_the_shipped_model_is_what_the_builders_recorded_settings_describe() -> None:
+    from srl_swe.tiny_model import CORPUS, SHIPPED, file_digests, read_manifest
+
+    manifest = read_manifest()
+    spec = TinyModelSpec()
+    # the recorded settings are this builder's default spec, corpus, prompt and version (else: regenerate)
+    assert manifest["spec"] == asdict(spec) and manifest["key"] == spec.cache_key(CORPUS.read_text("utf-8"))
+    # the shipped files are the ones the builder wrote then, byte for byte
+    assert file_digests(SHIPPED) == manifest["files"]
+    assert {"model.safetensors", "config.json", "tokenizer.json"} <= set(manifest["files"])
+    assert manifest["built_on"]["vector"] and manifest["built_on"]["torch"]
+
+
+def test_the_shipped_tokenizer_is_the_one_the_builder_trains() -> None:
+    """Tokenizer training is integer work, the same on every CPU: rebuilt here, it is the shipped one."""
+    from agents.prompts import SYSTEM_PROMPT
+    from srl_swe.tiny_model import CORPUS, SHIPPED, _train_tokenizer
+
+    tokenizer = _train_tokenizer(CORPUS.read_text("utf-8") + "\n" + SYSTEM_PROMPT, TinyModelSpec().vocab_size)
+    shipped = json.loads((SHIPPED / "tokenizer.json").read_text())
+    assert json.loads(tokenizer.backend_tokenizer.to_str()) == shipped
+
+
+def test_the_default_model_is_the_shipped_one_loaded_without_training(tmp_path: Path) -> None:
+    from srl_swe.tiny_model import SHIPPED
+
+    done = subprocess.run(
+        [sys.executable, "-m", "srl_swe.tiny_model"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SRL_SWE_CACHE": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(SHIPPED) and "warming up" not in done.stderr
+    assert not (tmp_path / "cache").exists()  # nothing built, nothing cached
+
+
+def test_shipped_files_that_differ_from_the_manifest_are_one_line(tmp_path: Path) -> None:
+    import shutil
+
+    from srl_swe.tiny_model import CORPUS, SHIPPED, ShippedModelError, check_shipped
+
+    copy = shutil.copytree(SHIPPED, tmp_path / "tiny_model")
+    (copy / "config.json").write_text((copy / "config.json").read_text().replace("128", "129", 1))
+    with pytest.raises(ShippedModelError, match=r"differ from its manifest \(config\.json\).*--regenerate"):
+        check_shipped(TinyModelSpec(), CORPUS.read_text("utf-8"), copy)

@@ -104,3 +104,32 @@ def test_sft_demo_run_trains_on_expert_completions(tiny_model_dir: str, tmp_path
     assert table_steps(done.stdout) == [1, 2]
     assert "mean_token_accuracy" in done.stdout
     assert (tmp_path / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "rows", "batch", "flag"),
+    [
+        ([], "step examples", 512, "--prompts_per_step"),  # the paper's SRL batch, as README's command
+        (["--recipe", "sft", "--examples_per_step", "128"], "step examples", 128, "--examples_per_step"),
+        (["--recipe", "rlvr"], "task instances", 128, "--prompts_per_step"),
+        (["--recipe", "srl-rlvr"], "task instances", 128, "--prompts_per_step"),
+    ],
+    ids=["srl", "sft", "rlvr", "srl-rlvr"],
+)
+def test_data_smaller_than_one_batch_is_one_line_naming_the_flags_that_fit(
+    tmp_path: Path, argv: list[str], rows: str, batch: int, flag: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "srl_swe.train", "--task", "demo", *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    line = lines[0]
+    count = int(line.removeprefix("error: ").split()[0])
+    assert 0 < count < batch and rows in line, line
+    assert f"one batch of {batch}" in line and "--preset cpu-demo" in line and f"{flag} {count}" in line

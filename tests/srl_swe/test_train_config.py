@@ -84,3 +84,27 @@ def test_sft_targets_are_the_expert_thought_and_action_in_the_completion_format(
     [message] = rows[0]["completion"]
     assert message["role"] == "assistant"
     assert parse_completion(message["content"]) == ParsedCompletion("The constant is wrong.", action)
+
+
+def test_a_batch_sized_with_trls_fields_is_named_in_those_fields() -> None:
+    from srl_swe.train import TrainError, check_batch_fits
+
+    srl = SRLConfig(output_dir="unused", prompts_per_step=None, generation_batch_size=64, **CPU)  # 8 prompts
+    with pytest.raises(
+        TrainError,
+        match=r"^5 step examples cannot fill one batch of 8 \(--generation_batch_size"
+        r" 64\).*--generation_batch_size 40 or less$",
+    ):
+        check_batch_fits(5, "step examples", srl)
+    check_batch_fits(8, "step examples", srl)
+    sft = StepSFTConfig(
+        output_dir="unused",
+        examples_per_step=None,
+        per_device_train_batch_size=2,
+        gradient_accumulation_steps=4,
+        **CPU,
+    )
+    with pytest.raises(
+        TrainError, match=r"batch of 8 \(--gradient_accumulation_steps 4\).*accumulation_steps 2 or"
+    ):
+        check_batch_fits(5, "step examples", sft)
