@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from envs.swe_env import SWEEnv
+from envs.tools import STATE_DIR
 from harness import TaskInstance
 from harness.sandbox.engine import connect_engine
 
@@ -64,13 +65,14 @@ def run(env: SWEEnv, action: str) -> str:
 
 
 def engine_changes(env: SWEEnv) -> dict[str, str]:
-    """Returns path -> kind of the engine's changes of the env's container outside what git restores."""
+    """Returns path -> kind of the engine's changes of the env's container outside what git restores and
+    the project's own state (the tools' state folder, where each shell keeps a file named by its pid)."""
     spared = "/testbed/semverkit.egg-info"
     kept = {}
     for kind, path in env.sandbox.changes():
         in_work_tree = path == "/testbed" or path.startswith("/testbed/")
         restored_by_git = in_work_tree and not path.startswith(("/testbed/.git/", spared))
-        if restored_by_git or path == "/testbed/.git/index":
+        if restored_by_git or path == "/testbed/.git/index" or path.startswith(STATE_DIR + "/"):
             continue
         kept[path] = kind
     return kept
