@@ -78,8 +78,9 @@ def test_a_missing_image_makes_error_instances_and_the_others_are_graded(tmp_pat
     missing = [line for line in done.stdout.splitlines() if line.startswith("srl-demo__tabulet-5:")]
     assert missing and all(MISSING_IMAGE in line and "no registry answered" in line for line in missing)
     name = "gold" if mode == "gold" else "srl-swe-tiny"
-    report = json.loads(next((tmp_path / "runs").glob(f"*/**/{name}.{mode}-demo.json")).read_text())
-    assert report["completed_ids"] == ["srl-demo__semverkit-8"]
+    report = json.loads(next((tmp_path / "runs").glob(f"*/**/{name}.{mode}-demo*.json")).read_text())
+    # graded: the tiny model's patch is usually empty, which swebench counts as empty_patch, not completed
+    assert report["completed_ids"] + report["empty_patch_ids"] == ["srl-demo__semverkit-8"]
     assert report["error_ids"] == ["srl-demo__tabulet-5"]
     assert MISSING_IMAGE in report["failure_reasons"]["srl-demo__tabulet-5"]
     if mode == "gold":
