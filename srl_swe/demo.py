@@ -237,6 +237,9 @@ class Demo:
         trained = {recipe: self.train(recipe, steps) for recipe in ROWS[1:]}
         rows += [self.measure(recipe, str(folder), steps) for recipe, folder in trained.items()]
         self.compare(rows)
+        from srl_swe.report import report_at_end
+
+        report_at_end(self.out)
         return rows
 
 

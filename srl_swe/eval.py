@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from srl_swe.eval_config import MODES, EvalConfig
 from srl_swe.framework_logs import quiet_frameworks, verbose_requested
@@ -79,12 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from srl_swe.eval_policy import PolicyEvalError, run_policy_mode
     from srl_swe.eval_steps import StepEvalError, run_steps_mode
     from srl_swe.models import ModelNotFoundError
+    from srl_swe.report import report_at_end
 
     try:
         config = parse(argv)
         modes = {"gold": run_gold, "steps": run_steps_mode, "agentless": run_agentless_mode}
         run_mode = modes.get(config.mode, run_policy_mode)
-        return run_mode(config)
+        status = run_mode(config)
+        report_at_end(run_folder(config))
+        return status
     except (
         ConfigError,
         HarnessError,
@@ -101,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "interrupted: finished instances are kept; run the same command again to resume", file=sys.stderr
         )
         return 130
+
+
+def run_folder(config: EvalConfig) -> Path:
+    """Return the folder a mode writes its run to (``<run-dir>/<run-id>``; the report page goes there)."""
+    default = f"steps-{Path(config.steps).name}" if config.mode == "steps" else f"{config.mode}-{config.task}"
+    return Path(config.run_dir) / (config.run_id or default)
 
 
 if __name__ == "__main__":
