@@ -396,6 +396,8 @@ def run(args: TrainArguments, config: Any) -> Path:
     if args.recipe == "srl-rlvr":
         print(f"srl-rlvr: starting from the SRL model {model}", file=sys.stderr)
     callbacks = heldout_callbacks(args, config)
+    if "tensorboard" in (config.report_to or []):  # transformers 5 would write them under ./runs
+        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(output_dir / "runs"))
     if args.recipe in RLVR_RECIPES:
         instances = load_task_instances(args)
         experts = load_experts(args) if config.expert_shaping > 0 else None

@@ -226,9 +226,9 @@ def report_at_end(run_dir: str | Path) -> Path | None:
     try:
         path = write_report(run_dir)
     except (ReportError, OSError) as error:
-        print(f"report: not written ({error})", file=sys.stderr)
+        print(f"report page: not written ({error})", file=sys.stderr)
         return None
-    print(f"report: {path}", flush=True)
+    print(f"report page: {path}", flush=True)
     return path
 
 

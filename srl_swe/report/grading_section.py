@@ -195,6 +195,8 @@ def grading_html(report_path: Path) -> str:
         traj = read_json(root / "trajectories" / f"{iid}.traj")
         reply = read_json(root / "replies" / f"{iid}.json")
         steps = len(traj.get("trajectory") or []) if isinstance(traj, dict) else None
+        if isinstance(reply, dict) and reply.get("error"):
+            why = f"no patch from the reply: {reply['error']}" + (f"; {why}" if why else "")
         rows.append(
             [
                 f'<a href="#{esc(root.name)}-{esc(iid)}">{esc(iid)}</a>',

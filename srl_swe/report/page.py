@@ -88,8 +88,17 @@ def details(summary: str, body: str, open_: bool = False, css: str = "") -> str:
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") -> str:
     """Return an HTML table (cells are HTML); click a header to sort by that column."""
     head = "".join(f"<th>{h}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
     return f'<table class="sortable {css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cell(content: str) -> str:
+    """Return a table cell, right-aligned when it holds a number (or a dash for none)."""
+    try:
+        float(content.replace("–", "nan").replace("−", "-"))
+        return f'<td class="num">{content}</td>'
+    except ValueError:
+        return f"<td>{content}</td>"
 
 
 def badge(text: str, kind: str) -> str:
