@@ -117,11 +117,11 @@ def training_html(run: Path, anchor: str) -> str:
         for name, values in sorted(points.items())
         if not name.startswith("train_")
     ]
-    parts = [
-        f'<div class="charts">{"".join(charts)}</div>'
-        if charts
-        else '<p class="muted">No logged steps (no trainer_state.json in the run or its checkpoints).</p>',
-    ]
+    parts = [f'<div class="charts">{"".join(charts)}</div>']
+    if not log_history(run):
+        parts.append(
+            '<p class="muted">No training log (no trainer_state.json in the run or its checkpoints).</p>'
+        )
     if (run / "curves.png").is_file():
         parts.append(f'<p class="muted">The run\'s own plot: <code>{esc(run / "curves.png")}</code></p>')
     parts.append(table(["metric", "last step", "last value", "points"], rows))
