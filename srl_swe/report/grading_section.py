@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from srl_swe.report.page import badge, details, esc, number, patch_html, table, text_block
+from srl_swe.report.page import badge, char_diff, details, esc, number, patch_html, table, text_block
 
 AGENTLESS_STAGES = ("localize", "repair", "regression", "reproduction", "select")
 
@@ -112,11 +112,13 @@ def episode_html(traj: dict[str, Any], instance_id: str) -> str:
             score = action_similarity(action, experts[index])
             marks.append(badge(f"similarity to the expert's action {score:.3f}", "info"))
         shown = text_block(action, "action") if action else text_block(step.get("response"), "completion")
-        expert = (
-            details("expert's action at this step", text_block(experts[index]))
-            if experts and index < len(experts)
-            else ""
-        )
+        expert = ""
+        if experts and index < len(experts):
+            policy, expert_marked = char_diff(action, experts[index]) if action else ("", esc(experts[index]))
+            expert = details(
+                "expert's action at this step (<del>only the policy's</del>, <ins>only the expert's</ins>)",
+                f"<pre>{policy}</pre><pre>{expert_marked}</pre>" if action else f"<pre>{expert_marked}</pre>",
+            )
         parts.append(
             f'<div class="step"><b>step {index + 1}</b> {"".join(marks)}{shown}{expert}'
             f"{text_block(step.get('observation'), 'observation', 'obs')}</div>"
