@@ -107,7 +107,7 @@ def _anchor(run_dir: Path, path: Path) -> str:
 
 
 def _label(run_dir: Path, path: Path) -> str:
-    return "." if path == run_dir else str(path.relative_to(run_dir))
+    return run_dir.resolve().name if path == run_dir else str(path.relative_to(run_dir))
 
 
 def comparison_html(path: Path, anchor: str) -> tuple[str, list[Path]]:

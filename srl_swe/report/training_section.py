@@ -10,7 +10,7 @@ from typing import Any
 
 from srl_swe.report.charts import line_chart
 from srl_swe.report.grading_section import read_json
-from srl_swe.report.page import esc, number, table
+from srl_swe.report.page import details, esc, number, table
 from srl_swe.report.steps_section import steps_html
 
 CHARTS = (
@@ -124,7 +124,8 @@ def training_html(run: Path, anchor: str) -> str:
         )
     if (run / "curves.png").is_file():
         parts.append(f'<p class="muted">The run\'s own plot: <code>{esc(run / "curves.png")}</code></p>')
-    parts.append(table(["metric", "last step", "last value", "points"], rows))
+    last = table(["metric", "last step", "last value", "points"], rows)
+    parts.append(details(f"every logged metric, its last value ({len(rows)})", last))
     sources = heldout_sources(run)
     if sources:
         parts.append("<h3>Held-out steps: expert vs policy</h3>" + steps_html(sources, anchor + "-heldout"))
