@@ -155,13 +155,27 @@ def test_demo_report_shows_the_comparison_and_expert_vs_policy_per_heldout_step(
     # per held-out step example: the expert's action and each model's greedy action, differences marked
     steps = json.loads((out / "measure" / "base" / "steps" / "steps.json").read_text())
     examples = steps["per_example"]
-    cards = re.findall(r'<div class="card example"', dom)
+    section = re.search(r'<section id="comparison-json">(.*?)</section>', dom, re.DOTALL)
+    assert section, "no comparison section"
+    compared, compared_text = section.group(1), page_text(section.group(1))
+    cards = re.findall(r'<div class="card example"', compared)
     assert len(cards) == len(examples) == steps["examples"]
-    assert f"{len(examples)} of {len(examples)} shown" in text  # the page's script ran
-    assert text.count("base greedy") == text.count("srl greedy") == len(examples)
+    assert f"{len(examples)} of {len(examples)} shown" in compared_text  # the page's script ran
+    assert compared_text.count("base greedy") == compared_text.count("srl greedy") == len(examples)
     for example in examples:
-        assert example["instance_id"] in text
-    assert "<del>" in dom or "<ins>" in dom
+        assert example["instance_id"] in compared_text
+    # each well-formed action (greedy and sampled, both models) is shown over the expert's, differences marked
+    well_formed = sum(
+        not completion["format_error"]
+        for name in ("base", "srl")
+        for record in json.loads((out / "measure" / name / "steps" / "steps.json").read_text())["per_example"]
+        for completion in record["greedy"] + record["sampled"]
+    )
+    assert compared.count('<pre class="expert">') == well_formed
+    pairs = r'<pre class="action">(.*?)</pre><pre class="expert">(.*?)</pre>'
+    marked = re.findall(pairs, compared, re.DOTALL)
+    assert len(marked) == well_formed
+    assert all("<del>" in mine or "<ins>" in theirs or mine == theirs for mine, theirs in marked)
     # the SRL run's own report page: its curves and its held-out steps after each training step
     srl_page = out / "srl" / "report.html"
     assert srl_page.is_file()
