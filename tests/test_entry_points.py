@@ -145,6 +145,8 @@ def test_demo_runs_every_stage_on_a_short_budget_and_resumes(tmp_path: Path) -> 
         assert 0.0 <= row["oracle_resolved"] <= 1.0 and 0.0 <= row["e2e_resolved"] <= 1.0
     assert (tmp_path / "runs/demo/comparison.png").read_bytes().startswith(b"\x89PNG")
     assert "base vs SFT vs SRL" in out
+    assert out.strip().splitlines()[-1] == "report page: runs/demo/report.html"  # the last line: the page
+    assert (tmp_path / "runs/demo/report.html").is_file()
     again = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
     assert again.count("done already, skipped") == 9  # gold, steps, 4 measures, 3 trainings
 
