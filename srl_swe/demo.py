@@ -277,6 +277,9 @@ def run_seeds(config: DemoConfig) -> dict[str, Any]:
     first.console.print(summary_table(document["summary"], len(runs)))
     first.console.print(wins_line(document["summary"]), soft_wrap=True, highlight=False)
     first.console.print(f"summary: {first.root / COMPARISON}.json", highlight=False)
+    from srl_swe.report import report_at_end
+
+    report_at_end(first.root)  # one page: the summary, then each seed's comparison and held-out steps
     return document
 
 

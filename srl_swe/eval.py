@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from srl_swe.eval_config import MODES, EvalConfig
 from srl_swe.framework_logs import quiet_frameworks, verbose_requested
@@ -87,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from srl_swe.eval_predictions import PredictionsFileError, run_predictions_mode
     from srl_swe.eval_steps import StepEvalError, run_steps_mode
     from srl_swe.models import ModelNotFoundError
+    from srl_swe.report import report_at_end
 
     try:
         config = parse(argv)
@@ -97,7 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "predictions": run_predictions_mode,
         }
         run_mode = modes.get(config.mode, run_policy_mode)
-        return run_mode(config)
+        status = run_mode(config)
+        report_at_end(run_folder(config))
+        return status
     except (
         ConfigError,
         HarnessError,
@@ -116,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "interrupted: finished instances are kept; run the same command again to resume", file=sys.stderr
         )
         return 130
+
+
+def run_folder(config: EvalConfig) -> Path:
+    """Return the folder a mode writes its run to (``<run-dir>/<run-id>``; the report page goes there)."""
+    default = f"steps-{Path(config.steps).name}" if config.mode == "steps" else f"{config.mode}-{config.task}"
+    return Path(config.run_dir) / (config.run_id or default)
 
 
 if __name__ == "__main__":

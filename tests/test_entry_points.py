@@ -155,6 +155,8 @@ def test_demo_runs_every_stage_on_a_short_budget_and_resumes(tmp_path: Path) -> 
     assert (
         f"SRL beats the base model on the held-out steps (greedy step reward) in {wins} of 2 seed(s)" in out
     )
+    assert out.strip().splitlines()[-1] == "report page: runs/demo/report.html"  # the last line: the page
+    assert (tmp_path / "runs/demo/report.html").is_file()
     again = succeeded(run(f"python -m srl_swe.demo{budget}", tmp_path))
     assert again.count("done already, skipped") == 1 + 2 * 8  # gold; per seed: steps, 4 measures, 3 trainings
 

@@ -56,6 +56,7 @@ from envs.swe_env import SWEEnvConfig
 from harness import TaskInstance
 from harness.executors import EXECUTORS
 from srl_swe.recipes.dynamic_sampling import DynamicSamplingGRPOTrainer
+from srl_swe.recipes.heldout import report_through
 from srl_swe.recipes.progress import show_rich_progress
 from srl_swe.recipes.rollouts import (
     ChatTokens,
@@ -456,6 +457,7 @@ def train(
     trainer = RLVRTrainer(model=model, args=config, instances=instances, experts=experts, callbacks=callbacks)
     try:
         show_rich_progress(trainer)
+        report_through(trainer)
         trainer.train(resume_from_checkpoint=resume or None)
         trainer.save_model()
     finally:

@@ -15,6 +15,7 @@ from trl import SFTConfig, SFTTrainer
 
 from agents.completion import THINK_CLOSE, THINK_OPEN
 from agents.prompts import action_block
+from srl_swe.recipes.heldout import report_through
 from srl_swe.recipes.progress import show_rich_progress
 
 
@@ -104,6 +105,7 @@ def train(
     TrainerCallbacks, e.g. held-out evaluation); return the trainer."""
     trainer = SFTTrainer(model=model, args=config, train_dataset=sft_dataset(steps), callbacks=callbacks)
     show_rich_progress(trainer)
+    report_through(trainer)
     trainer.train(resume_from_checkpoint=resume or None)
     trainer.save_model()
     return trainer

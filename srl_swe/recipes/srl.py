@@ -22,6 +22,7 @@ from typing import Any
 from datasets import Dataset
 
 from srl_swe.recipes.dynamic_sampling import DynamicSamplingGRPOConfig, DynamicSamplingGRPOTrainer
+from srl_swe.recipes.heldout import report_through
 from srl_swe.recipes.progress import show_rich_progress
 from srl_swe.reward import srl_reward
 
@@ -141,6 +142,7 @@ def train(
     e.g. held-out evaluation); return the trainer (its log history)."""
     trainer = SRLTrainer(model=model, args=config, train_dataset=steps, callbacks=callbacks)
     show_rich_progress(trainer)
+    report_through(trainer)
     trainer.train(resume_from_checkpoint=resume or None)
     trainer.save_model()
     return trainer

@@ -71,5 +71,15 @@ def test_steps_mode_scores_held_out_steps_greedy_and_sampled(tmp_path: Path, cap
         metrics = result[decoding]
         assert -1.0 <= metrics["step_reward"] <= 1.0 and 0.0 <= metrics["format_error_rate"] <= 1.0
         assert sum(kind["completions"] for kind in metrics["by_kind"].values()) == metrics["completions"]
+    # per step example, what the report page shows: the context, the expert's action, each scored completion
+    records = result["per_example"]
+    assert len(records) == result["examples"]
+    greedy = [completion["reward"] for record in records for completion in record["greedy"]]
+    assert sum(greedy) / len(greedy) == pytest.approx(result["greedy"]["step_reward"])
+    for record in records:
+        assert record["instance_id"].startswith("srl-demo__") and isinstance(record["step_index"], int)
+        assert record["prompt"] and all({"role", "content"} <= set(m) for m in record["prompt"])
+        assert len(record["sampled"]) == 2 and all("completion" in c for c in record["sampled"])
     out = capsys.readouterr().out
     assert "held-out steps" in out and "step report:" in out
+    assert f"report page: {tmp_path / 'held-out' / 'report.html'}" in out
