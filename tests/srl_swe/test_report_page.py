@@ -74,7 +74,9 @@ def test_partial_run_folders_give_a_page_of_what_is_there(tmp_path: Path, capsys
         "completed_ids": ["a__b-1", "a__b-2"],
         "resolved_ids": ["a__b-1"],
         "unresolved_ids": ["a__b-2"],
-        "unresolved_diagnosis": {"a__b-2": {"failed": ["tests/test_x.py::test_y"]}},
+        "unresolved_diagnosis": {
+            "a__b-2": {"verdict": "tests failed: tests/test_x.py::test_y", "failed": ["tests/test_x.py::test_y"]}
+        },
     }
     (graded / "m.oracle-demo.json").write_text(json.dumps(report))
     parts = find_parts(tmp_path)
@@ -83,5 +85,5 @@ def test_partial_run_folders_give_a_page_of_what_is_there(tmp_path: Path, capsys
     page = (tmp_path / REPORT_FILE).read_text()
     assert capsys.readouterr().out.strip() == str(tmp_path / REPORT_FILE)
     assert "held-out step reward (greedy)" in page and "<svg" in page
-    assert "resolved <b>1/2</b>" in page and "1 failed (tests/test_x.py::test_y)" in page
+    assert "resolved <b>1/2</b>" in page and "tests failed: tests/test_x.py::test_y; 1 failed" in page
     assert "No training log" in page  # no trainer_state.json: said, not an error
