@@ -75,7 +75,10 @@ def test_partial_run_folders_give_a_page_of_what_is_there(tmp_path: Path, capsys
         "resolved_ids": ["a__b-1"],
         "unresolved_ids": ["a__b-2"],
         "unresolved_diagnosis": {
-            "a__b-2": {"verdict": "tests failed: tests/test_x.py::test_y", "failed": ["tests/test_x.py::test_y"]}
+            "a__b-2": {
+                "verdict": "tests failed: tests/test_x.py::test_y",
+                "failed": ["tests/test_x.py::test_y"],
+            }
         },
     }
     (graded / "m.oracle-demo.json").write_text(json.dumps(report))
