@@ -108,15 +108,21 @@ class RayExecutor:
     def image_ids(self, instances: Sequence[TaskInstance]) -> dict[str, str | None]:
         """Return image -> its id on the nodes that hold it (None when none does, or when nodes hold
         different images under one name: then a cached result never matches). Nothing is pulled here: a
-        node pulls an image when it first grades an instance of it."""
+        node pulls an image when it first grades an instance of it. Workers started for this are released
+        again: they hold every sandbox slot, which the episodes' RemoteEnvs need before grading starts."""
         ray = _ray()
+        started_here = not self.workers
         self._start_workers()
-        images = sorted({instance.image for instance in instances})
-        seen: dict[str, set[str]] = {image: set() for image in images}
-        for ids in ray.get([actor.image_ids.remote(images) for actor in self.workers]):
-            for image, image_id in ids.items():
-                if image_id is not None:
-                    seen[image].add(image_id)
+        try:
+            images = sorted({instance.image for instance in instances})
+            seen: dict[str, set[str]] = {image: set() for image in images}
+            for ids in ray.get([actor.image_ids.remote(images) for actor in self.workers]):
+                for image, image_id in ids.items():
+                    if image_id is not None:
+                        seen[image].add(image_id)
+        finally:
+            if started_here:
+                self.release_workers()
         return {image: ids.pop() if len(ids) == 1 else None for image, ids in seen.items()}
 
     def run(self, jobs: Sequence[GradeJob], grader: Grader) -> Iterator[GradeOutcome]:
@@ -175,9 +181,9 @@ class RayExecutor:
         for actor in starting.values():
             self.workers[actor] = {}
 
-    def close(self) -> None:
-        """Close every actor (each closes its sandboxes and reaps its node), then stop a cluster started
-        here."""
+    def release_workers(self) -> None:
+        """Close and remove every worker actor (each closes its sandboxes and reaps its node), freeing their
+        sandbox slots; the next grading starts new ones."""
         ray = _ray()
         if ray.is_initialized() and self.workers:
             with contextlib.suppress(Exception):
@@ -186,6 +192,12 @@ class RayExecutor:
                 with contextlib.suppress(Exception):
                     ray.kill(actor)
         self.workers.clear()
+
+    def close(self) -> None:
+        """Close every actor (each closes its sandboxes and reaps its node), then stop a cluster started
+        here."""
+        ray = _ray()
+        self.release_workers()
         if self._owns_ray and ray.is_initialized():
             ray.shutdown()
         self._owns_ray = False
