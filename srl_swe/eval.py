@@ -123,9 +123,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_folder(config: EvalConfig) -> Path:
-    """Return the folder a mode writes its run to (``<run-dir>/<run-id>``; the report page goes there)."""
-    default = f"steps-{Path(config.steps).name}" if config.mode == "steps" else f"{config.mode}-{config.task}"
-    return Path(config.run_dir) / (config.run_id or default)
+    """Return the folder a mode writes its run to (``<run-dir>/<run-id>``; the report page goes there): the
+    default run ids the modes use, which name the model (or the predictions file's) except in gold mode."""
+    from srl_swe.eval_manifest import default_run_id
+    from srl_swe.eval_policy import model_name
+    from srl_swe.eval_predictions import read_predictions_file
+
+    if config.run_id:
+        return Path(config.run_dir) / config.run_id
+    if config.mode == "gold":
+        return Path(config.run_dir) / f"{config.mode}-{config.task}"
+    if config.mode == "steps":
+        name = model_name(config.model).replace("/", "__")
+        return Path(config.run_dir) / f"steps-{Path(config.steps).name}-{name}"
+    name = read_predictions_file(config.predictions)[0] if config.mode == "predictions" else None
+    return Path(config.run_dir) / default_run_id(config, name or model_name(config.model))
 
 
 if __name__ == "__main__":

@@ -61,6 +61,8 @@ def verdict(instance_id: str, report: dict[str, Any]) -> tuple[str, str]:
         return "error", "warn"
     if instance_id in report.get("unresolved_ids", []):
         return "unresolved", "bad"
+    if instance_id in report.get("empty_patch_ids", []):  # swebench counts these apart from unresolved
+        return "empty patch", "bad"
     return "not graded", "info"
 
 

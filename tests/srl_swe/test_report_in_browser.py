@@ -90,7 +90,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, di
             "--max-steps", "3", "--max-new-tokens", "48",
         )  # fmt: skip
         page = printed_page(stdout)
-        assert page == runs / f"{mode}-demo" / "report.html"
+        assert page == runs / f"{mode}-demo-srl-swe-tiny" / "report.html"
         report = json.loads(next(page.parent.glob("srl-swe-tiny.*.json")).read_text())
         found[mode] = (page, report)
     return found
@@ -114,7 +114,8 @@ def test_graded_run_report_shows_every_instance_its_verdict_and_patch(
         summary = rf'<summary><b>{re.escape(instance_id)}</b> <span class="badge \w+">([\w ]+)</span>'
         shown = re.search(summary, dom)
         assert shown, instance_id
-        verdict = "resolved" if instance_id in report["resolved_ids"] else "unresolved"
+        empty = "empty patch" if instance_id in report["empty_patch_ids"] else "unresolved"
+        verdict = "resolved" if instance_id in report["resolved_ids"] else empty
         if instance_id in report["error_ids"]:
             verdict = "error"
         assert shown.group(1) == verdict, instance_id

@@ -128,12 +128,17 @@ def test_importance_sampling_drops_no_episode_when_sampler_and_trainer_agree(
         dynamic_sampling=False,
         seed=0,
     )
+    launch = dict(os.environ)  # TRL's colocated vLLM sets RANK, WORLD_SIZE, MASTER_ADDR/PORT here
     trainer = RLVRTrainer(tiny_model_dir, config, [instance])
     try:
         trainer.model.train()
         batch = trainer._generate_and_score_completions([dict(trainer.train_dataset[0]) for _ in range(2)])
     finally:
         trainer.close_envs()
+        # later tests start `python -m srl_swe.train` with this process's environment: a leftover MASTER_PORT
+        # would send them to a rendezvous on the port this process's group still holds
+        os.environ.clear()
+        os.environ.update(launch)
     loss_mask = batch["completion_mask"] * batch["tool_mask"]
     metrics = trainer._metrics["train"]
     assert batch["completion_mask"].sum(dim=1).min() >= 200  # episodes of a few hundred tokens
